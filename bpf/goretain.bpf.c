@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/* goretain's uprobe programs: one generic handler for every probed Go runtime allocation function.
+ *
+ * Attach contract (userspace/bpf_tracer.cpp): each uprobe carries a BPF cookie that indexes
+ * `probe_specs`; the spec says which runtime function it is, where its type argument is, and
+ * whether the probe sits on the stack-check JBE (see bpf/goretain.h). The program:
+ *   1. keeps only processes listed in `targets` (one attach per executable serves many PIDs),
+ *   2. drops the hit when the stack-check branch will be taken (the call restarts after
+ *      morestack and is counted then: never twice),
+ *   3. copies the argument registers, reads the type descriptor's size fields, walks the frame
+ *      pointer chain for the call stack, and sends one gr_event through the ring buffer.
+ * It never writes to user memory and never uses uretprobes (Go moves stacks).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "goretain.h"
+#include "arch_x86.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile struct gr_config cfg = {
+	.stack_depth = 1,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 32 << 20); /* resized by userspace before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GR_MAX_PROBES);
+	__type(key, __u32);
+	__type(value, struct gr_probe_spec);
+} probe_specs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GR_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, struct gr_target);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GR_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Scratch space for building a variable-length event (too large for the BPF stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct gr_event);
+} scratch SEC(".maps");
+
+static __always_inline void counter__inc(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+	if (c)
+		*c += 1;
+}
+
+/* Reads the size and pointer-bytes of the descriptor that defines the allocation's size. */
+static __always_inline void event__read_type(struct gr_event *e, const struct gr_probe_spec *spec)
+{
+	__u64 sized = e->type_ptr;
+	__u64 words[2] = {};
+
+	if (!sized)
+		return;
+	if (spec->sized_type_ptr_off >= 0) {
+		if (bpf_probe_read_user(&sized, sizeof(sized), (void *)(e->type_ptr + spec->sized_type_ptr_off)) || !sized) {
+			counter__inc(GR_COUNTER_READ_FAILED);
+			return;
+		}
+	}
+	if (bpf_probe_read_user(&words[0], sizeof(words[0]), (void *)(sized + spec->type_size_off)) ||
+	    bpf_probe_read_user(&words[1], sizeof(words[1]), (void *)(sized + spec->type_ptrdata_off))) {
+		counter__inc(GR_COUNTER_READ_FAILED);
+		return;
+	}
+	e->sized_type_size = words[0];
+	e->sized_type_ptrdata = words[1];
+}
+
+/* stack[0] = return address at [SP] (the probe is before the callee pushes anything);
+ * then the caller's frames through the saved-BP chain: [BP] = caller's BP, [BP+8] = return PC. */
+static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct pt_regs *regs)
+{
+	__u64 fp = go__fp(regs);
+	__u32 depth = 0;
+
+	if (bpf_probe_read_user(&e->stack[0], sizeof(__u64), (void *)go__sp(regs)))
+		return 0;
+	depth = 1;
+	for (__u32 i = 1; i < GR_MAX_STACK; i++) {
+		__u64 frame[2];
+
+		if (i >= cfg.stack_depth || !fp)
+			break;
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
+			break;
+		e->stack[i] = frame[1];
+		depth = i + 1;
+		if (frame[0] <= fp) /* stacks grow down: a caller's frame is always higher */
+			break;
+		fp = frame[0];
+	}
+	return depth;
+}
+
+SEC("uprobe")
+int gr_alloc_probe(struct pt_regs *regs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+	__u32 spec_idx, zero = 0;
+	struct gr_probe_spec *spec;
+	struct gr_event *e;
+	__u32 depth;
+
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	spec_idx = (__u32)bpf_get_attach_cookie(regs);
+	spec = bpf_map_lookup_elem(&probe_specs, &spec_idx);
+	if (!spec || !spec->kind)
+		return 0;
+	if ((spec->flags & GR_PROBE_ON_STACK_CHECK_JBE) && go__jbe_taken(regs)) {
+		counter__inc(GR_COUNTER_MORESTACK);
+		return 0;
+	}
+
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = tgid;
+	e->tid = (__u32)pid_tgid;
+	e->goroutine = go__g(regs);
+	e->kind = spec->kind;
+	e->func = spec->func;
+	e->abi = spec->abi;
+	for (__u32 i = 0; i < GR_NUM_ARGS; i++)
+		e->args[i] = go__arg(regs, i);
+	e->type_ptr = spec->type_arg < GR_NUM_ARGS ? go__arg(regs, spec->type_arg) : 0;
+	e->sized_type_size = 0;
+	e->sized_type_ptrdata = 0;
+	e->obj_addr = 0;
+	event__read_type(e, spec);
+
+	depth = event__walk_stack(e, regs);
+	e->stack_depth = depth;
+	if (depth > GR_MAX_STACK) /* for the verifier */
+		depth = GR_MAX_STACK;
+
+	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64), 0)) {
+		counter__inc(GR_COUNTER_DROPPED);
+		return 0;
+	}
+	counter__inc(GR_COUNTER_EMITTED);
+	return 0;
+}

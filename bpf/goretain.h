@@ -1,0 +1,123 @@
+/* Types shared by the BPF programs (bpf/goretain.bpf.c) and userspace (userspace/bpf_types.hpp).
+ *
+ * Plain C, fixed-width types only. Every struct here crosses the kernel/user boundary through a
+ * map or the ring buffer; userspace static_asserts their sizes and offsets, so a change on one side
+ * that is not made on the other fails the build instead of corrupting data.
+ *
+ * The Go ABI is data: userspace computes one gr_probe_spec per attach point (register holding the
+ * type, offsets inside runtime type descriptors, whether the probe sits on the stack-check branch)
+ * and the BPF program reads it by the attach cookie. Nothing Go-version-specific is compiled in.
+ */
+#ifndef GORETAIN_BPF_GORETAIN_H
+#define GORETAIN_BPF_GORETAIN_H
+
+#ifdef __cplusplus
+#include <cstdint>
+typedef uint8_t __u8;
+typedef uint16_t __u16;
+typedef uint32_t __u32;
+typedef uint64_t __u64;
+typedef int32_t __s32;
+#endif
+
+/* Frames recorded per event at most; --stack-depth is capped to this. */
+#define GR_MAX_STACK 32
+/* Integer argument registers copied into every event (Go ABIInternal order). */
+#define GR_NUM_ARGS 5
+/* Attach points (one per probed function per executable) at most. */
+#define GR_MAX_PROBES 256
+/* Processes traced at once at most. */
+#define GR_MAX_TARGETS 4096
+
+/* What a user asked about: the kind column of the report. */
+enum gr_kind {
+  GR_KIND_MAP_MAKE = 1,   /* make(map...) */
+  GR_KIND_MAP_GROW = 2,   /* m[k] = v grew the map */
+  GR_KIND_SLICE_GROW = 3, /* append grew the backing array */
+};
+
+/* Which runtime function an attach point belongs to; userspace interprets args[] by it. */
+enum gr_func {
+  GR_FUNC_MAKEMAP = 1,       /* makemap(t *maptype, hint int, h *hmap) *hmap */
+  GR_FUNC_MAKEMAP_SMALL = 2, /* makemap_small() *hmap */
+  GR_FUNC_MAKEMAP64 = 3,     /* makemap64(t *maptype, hint int64, h *hmap) *hmap */
+  GR_FUNC_GROWSLICE = 4,     /* see GR_ABI_GROWSLICE_* */
+};
+
+/* Argument layouts that changed between Go releases. */
+enum gr_abi {
+  GR_ABI_DEFAULT = 0,
+  GR_ABI_GROWSLICE_117 = 1, /* go1.17-1.19: growslice(et, old slice, cap) */
+  GR_ABI_GROWSLICE_120 = 2, /* go1.20+:     growslice(oldPtr, newLen, oldCap, num, et) */
+};
+
+enum gr_probe_flags {
+  /* The probe sits on the conditional jump of the function's stack-bound check. If that jump is
+   * taken, the function calls morestack and restarts from its entry: the call is counted on the
+   * second pass, so the BPF program ignores this hit. */
+  GR_PROBE_ON_STACK_CHECK_JBE = 1u << 0,
+};
+
+#define GR_NO_ARG 0xffu
+
+/* One attach point. Indexed by the uprobe's BPF cookie in the `probe_specs` array map. */
+struct gr_probe_spec {
+  __u32 kind;       /* enum gr_kind */
+  __u32 func;       /* enum gr_func */
+  __u32 abi;        /* enum gr_abi */
+  __u32 flags;      /* enum gr_probe_flags */
+  /* args[type_arg] is the runtime type descriptor of the map or element (GR_NO_ARG: none). */
+  __u8 type_arg;
+  __u8 pad[3];
+  /* If >= 0: the descriptor whose size is reported is the pointer at type + sized_type_ptr_off
+   * (maptype.bucket for classic maps, MapType.Group for Swiss maps). If < 0: type itself. */
+  __s32 sized_type_ptr_off;
+  /* Offsets of size and pointer-bytes inside a runtime._type / abi.Type. */
+  __u32 type_size_off;
+  __u32 type_ptrdata_off;
+};
+
+/* Per-process state, keyed by tgid in the `targets` hash map. */
+struct gr_target {
+  __u32 flags; /* reserved */
+  __u32 pad;
+};
+
+/* Global configuration, set in .rodata before load. */
+struct gr_config {
+  __u32 stack_depth; /* frames to record, 1..GR_MAX_STACK */
+  __u32 pad;
+};
+
+/* Ring buffer record. Variable length: only stack[0 .. stack_depth) is sent. */
+struct gr_event {
+  __u64 ts_ns;
+  __u32 pid;         /* tgid */
+  __u32 tid;
+  __u64 goroutine;   /* the runtime g pointer (R14 on amd64) */
+  __u32 kind;        /* enum gr_kind */
+  __u32 func;        /* enum gr_func */
+  __u32 abi;         /* enum gr_abi */
+  __u32 stack_depth; /* valid entries in stack[] */
+  __u64 args[GR_NUM_ARGS];
+  __u64 type_ptr;    /* process address of the map/element type descriptor, 0 if none */
+  __u64 sized_type_size;    /* size of the sized descriptor (element, bucket, group) */
+  __u64 sized_type_ptrdata; /* its pointer bytes (0 = noscan) */
+  __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
+  /* stack[0] is the return address into the caller of the probed runtime function; deeper
+   * entries follow the frame-pointer chain. */
+  __u64 stack[GR_MAX_STACK];
+};
+
+#define GR_EVENT_HEADER_SIZE (sizeof(struct gr_event) - GR_MAX_STACK * sizeof(__u64))
+
+/* Per-CPU counters, index into the `counters` array map. */
+enum gr_counter {
+  GR_COUNTER_EMITTED = 0,      /* events written to the ring buffer */
+  GR_COUNTER_DROPPED = 1,      /* ring buffer full: event lost */
+  GR_COUNTER_MORESTACK = 2,    /* hits skipped because morestack restarts the function */
+  GR_COUNTER_READ_FAILED = 3,  /* a user-memory read failed (event still sent, fields zero) */
+  GR_COUNTER_MAX = 4,
+};
+
+#endif /* GORETAIN_BPF_GORETAIN_H */

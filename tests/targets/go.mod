@@ -1,0 +1,3 @@
+module goretain.test/targets
+
+go 1.19
