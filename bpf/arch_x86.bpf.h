@@ -8,16 +8,15 @@
 
 #include "vmlinux.h"
 
-static __always_inline __u64 go__arg(const struct pt_regs *regs, unsigned int i)
+/* Copies the first GR_NUM_ARGS integer argument registers. Constant indices only: the verifier
+ * rejects a context access at a computed offset. */
+static __always_inline void go__read_args(const struct pt_regs *regs, __u64 *args)
 {
-	switch (i) {
-	case 0: return regs->ax;
-	case 1: return regs->bx;
-	case 2: return regs->cx;
-	case 3: return regs->di;
-	case 4: return regs->si;
-	default: return 0;
-	}
+	args[0] = regs->ax;
+	args[1] = regs->bx;
+	args[2] = regs->cx;
+	args[3] = regs->di;
+	args[4] = regs->si;
 }
 
 static __always_inline __u64 go__g(const struct pt_regs *regs) { return regs->r14; }

@@ -122,7 +122,7 @@ int gr_alloc_probe(struct pt_regs *regs)
 	__u32 spec_idx, zero = 0;
 	struct gr_probe_spec *spec;
 	struct gr_event *e;
-	__u32 depth;
+	__u32 depth, type_arg;
 
 	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -145,9 +145,11 @@ int gr_alloc_probe(struct pt_regs *regs)
 	e->kind = spec->kind;
 	e->func = spec->func;
 	e->abi = spec->abi;
-	for (__u32 i = 0; i < GR_NUM_ARGS; i++)
-		e->args[i] = go__arg(regs, i);
-	e->type_ptr = spec->type_arg < GR_NUM_ARGS ? go__arg(regs, spec->type_arg) : 0;
+	go__read_args(regs, e->args);
+	e->type_ptr = 0;
+	type_arg = spec->type_arg;
+	if (type_arg < GR_NUM_ARGS)
+		e->type_ptr = e->args[type_arg];
 	e->sized_type_size = 0;
 	e->sized_type_ptrdata = 0;
 	e->obj_addr = 0;

@@ -11,13 +11,8 @@
 #ifndef GORETAIN_BPF_GORETAIN_H
 #define GORETAIN_BPF_GORETAIN_H
 
-#ifdef __cplusplus
-#include <cstdint>
-typedef uint8_t __u8;
-typedef uint16_t __u16;
-typedef uint32_t __u32;
-typedef uint64_t __u64;
-typedef int32_t __s32;
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* userspace: __u32, __u64, ... */
 #endif
 
 /* Frames recorded per event at most; --stack-depth is capped to this. */

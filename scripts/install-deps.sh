@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs, from Debian packages, everything goretain's build, tests, benchmarks and demo need.
+# Idempotent: when every package is present it only checks, and returns in about a second.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake make pkg-config g++ clang llvm
+  libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # tests
+  googletest libgtest-dev libgmock-dev golang-go util-linux
+  # real third-party Go binaries come from npm (scripts/install-npm-binaries.sh)
+  npm
+  # the naive-tracer baseline of the overhead benchmark
+  bpftrace
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages: ${missing[*]} (hint: run as root, or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

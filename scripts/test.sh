@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test (unit + end-to-end with real BPF).
+# Must run as root: the end-to-end tests load BPF programs and attach uprobes.
+# Exit status: non-zero if anything fails.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${GORETAIN_BUILD_DIR:-$root/build}
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test.sh: run as root (the end-to-end tests load BPF programs)" >&2
+  exit 1
+fi
+
+# CI's environment is minimal: give Go and npm their own state, never $HOME.
+export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS=-buildvcs=false
+export npm_config_cache="$build/npm/.cache"
+export GORETAIN_NPM_DIR="$build/npm"
+
+"$root/scripts/install-deps.sh"
+if [[ -x "$root/scripts/install-npm-binaries.sh" ]]; then
+  "$root/scripts/install-npm-binaries.sh"
+fi
+"$root/scripts/build.sh" "$build" RelWithDebInfo
+
+cd "$build"
+ctest --output-on-failure --timeout 300 "$@"

@@ -1,0 +1,190 @@
+#include "userspace/aggregator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <tuple>
+
+namespace goretain {
+namespace {
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  // splitmix64-style mixing: cheap and good enough for hash-map keys.
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+std::optional<uint64_t> ReadFileWord(const symbols::ElfFile& elf, uint64_t vaddr) {
+  auto bytes = elf.BytesAt(ElfVaddr{vaddr}, 8);
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t v;
+  std::memcpy(&v, bytes.data(), 8);
+  return v;
+}
+
+SourceFrame ToSourceFrame(const symbols::Frame& f) {
+  return SourceFrame{std::string(f.function), std::string(f.file), f.line};
+}
+
+// The innermost non-runtime frame at a return address, or nullopt if all frames are runtime.
+std::optional<symbols::Frame> UserFrame(const symbols::GoBinary& bin, uint64_t pc) {
+  auto res = bin.Resolve(ElfVaddr{pc}, symbols::PcKind::kReturnAddress);
+  for (const auto& f : res.frames) {
+    if (!IsRuntimeFunction(f.function)) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool IsRuntimeFunction(std::string_view name) {
+  return name.starts_with("runtime.") || name.starts_with("internal/runtime/");
+}
+
+size_t Aggregator::SiteKeyHash::operator()(const SiteKey& k) const noexcept {
+  uint64_t h = Mix(reinterpret_cast<uintptr_t>(k.binary), k.pc);
+  return Mix(Mix(h, k.type), k.kind);
+}
+
+size_t Aggregator::PcKeyHash::operator()(const PcKey& k) const noexcept {
+  return Mix(reinterpret_cast<uintptr_t>(k.binary), k.pc);
+}
+
+bool Aggregator::IsUserPc(const TracedBinary* b, uint64_t pc) {
+  auto [it, inserted] = user_pc_cache_.try_emplace(PcKey{b, pc}, false);
+  if (inserted) it->second = UserFrame(*b->binary, pc).has_value();
+  return it->second;
+}
+
+Aggregator::TypeInfo Aggregator::SizedTypeFromFile(const TracedProcess& p, const gr_event& e) {
+  // The BPF read of the type descriptor can fail when its page is not yet mapped in the target;
+  // compiled-in descriptors are in the file, so read them there (cached per descriptor).
+  const uint64_t type = e.type_ptr - p.load_bias;
+  auto [it, inserted] = file_type_cache_.try_emplace(PcKey{p.binary, type});
+  if (!inserted) return it->second;
+  const symbols::ElfFile& elf = p.binary->binary->elf();
+  uint64_t sized = type;
+  const bool is_map = e.func == GR_FUNC_MAKEMAP || e.func == GR_FUNC_MAKEMAP64;
+  if (is_map) {
+    auto ptr = ReadFileWord(elf, type + 64);  // maptype.bucket / SwissMapType.Group
+    if (!ptr) return it->second;
+    sized = *ptr;  // Go's linker stores link-time addresses, also in PIE files (plus relocations)
+  }
+  auto size = ReadFileWord(elf, sized);
+  auto ptrdata = ReadFileWord(elf, sized + 8);
+  if (size && ptrdata) it->second = TypeInfo{*size, *ptrdata, true};
+  return it->second;
+}
+
+uint64_t Aggregator::EventBytes(const gr_event& e, const TracedProcess& p) {
+  const GoAllocModel& m = p.binary->model;
+  uint64_t size = e.sized_type_size, ptrdata = e.sized_type_ptrdata;
+  if (size == 0 && e.type_ptr != 0) {
+    TypeInfo t = SizedTypeFromFile(p, e);
+    size = t.size;
+    ptrdata = t.ptrdata;
+  }
+  const auto arg = [&](int i) { return static_cast<int64_t>(e.args[i]); };
+  switch (e.func) {
+    case GR_FUNC_MAKEMAP:
+    case GR_FUNC_MAKEMAP64:
+      // makemap(t, hint, h): h != nil means the compiler put the header on the stack.
+      return m.MakeMapBytes(arg(1), e.args[2] != 0, size, ptrdata == 0);
+    case GR_FUNC_MAKEMAP_SMALL:
+      return m.MakeMapSmallBytes();
+    case GR_FUNC_GROWSLICE:
+      if (e.abi == GR_ABI_GROWSLICE_117) {
+        // growslice(et, old.ptr, old.len, old.cap, cap)
+        return m.GrowSliceBytes(arg(3), arg(4), size, ptrdata == 0);
+      }
+      // growslice(oldPtr, newLen, oldCap, num, et)
+      return m.GrowSliceBytes(arg(2), arg(1), size, ptrdata == 0);
+    default:
+      return 0;
+  }
+}
+
+void Aggregator::OnEvent(const gr_event& e, size_t size) {
+  received_++;
+  auto pit = processes_.find(e.pid);
+  if (pit == processes_.end()) {
+    unattributed_++;
+    return;
+  }
+  const TracedProcess& p = pit->second;
+  const uint64_t bytes = EventBytes(e, p);
+  if (bytes == 0) return;  // nothing reached the heap (stack-allocated map, zero-size elements)
+
+  const size_t available = (size - GR_EVENT_HEADER_SIZE) / sizeof(uint64_t);
+  const uint32_t depth = std::min<uint32_t>(e.stack_depth, static_cast<uint32_t>(available));
+  // The call site: the first return address whose innermost non-runtime frame exists. Falls back
+  // to the direct caller when the whole recorded stack is runtime code.
+  uint32_t chosen = 0;
+  for (uint32_t i = 0; i < depth; i++) {
+    if (IsUserPc(p.binary, e.stack[i] - p.load_bias)) {
+      chosen = i;
+      break;
+    }
+  }
+  const uint64_t pc = depth ? e.stack[chosen] - p.load_bias : 0;
+  const uint64_t type = e.type_ptr ? e.type_ptr - p.load_bias : 0;
+  SiteStats& s = sites_[SiteKey{p.binary, pc, type, e.kind}];
+  if (s.objects == 0 && report_stack_depth_ > 0) {
+    for (uint32_t i = chosen + 1; i < depth && s.outer_pcs.size() < report_stack_depth_; i++) {
+      s.outer_pcs.push_back(e.stack[i] - p.load_bias);
+    }
+  }
+  s.objects++;
+  s.bytes += bytes;
+}
+
+std::vector<CallsiteRow> Aggregator::Rows() const {
+  // Several PCs can share one source line (loop unrolling, two appends on a line): merge by what
+  // the user sees.
+  using RowKey = std::tuple<uint32_t, std::string, std::string, int, std::string>;
+  std::map<RowKey, CallsiteRow> merged;
+  for (const auto& [key, stats] : sites_) {
+    const symbols::GoBinary& bin = *key.binary->binary;
+    CallsiteRow row{static_cast<gr_kind>(key.kind), {}, {}, 0, 0, {}};
+    auto res = bin.Resolve(ElfVaddr{key.pc}, symbols::PcKind::kReturnAddress);
+    auto user = std::find_if(res.frames.begin(), res.frames.end(),
+                             [](const symbols::Frame& f) { return !IsRuntimeFunction(f.function); });
+    if (user != res.frames.end()) {
+      row.site = ToSourceFrame(*user);
+      for (auto f = user + 1; f != res.frames.end() && row.stack.size() < report_stack_depth_; ++f) {
+        row.stack.push_back(ToSourceFrame(*f));
+      }
+    } else if (!res.frames.empty()) {
+      row.site = ToSourceFrame(res.frames.front());
+    } else {
+      row.site.function = fmt::format("{:#x}", key.pc);  // no symbol covers this PC
+    }
+    for (uint64_t outer : stats.outer_pcs) {
+      if (row.stack.size() >= report_stack_depth_) break;
+      auto r = bin.Resolve(ElfVaddr{outer}, symbols::PcKind::kReturnAddress);
+      for (const auto& f : r.frames) {
+        if (row.stack.size() >= report_stack_depth_) break;
+        row.stack.push_back(ToSourceFrame(f));
+      }
+    }
+    if (key.type) {
+      if (auto name = bin.TypeName(ElfVaddr{key.type})) row.type = *name;
+    }
+    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, row.type};
+    auto [it, inserted] = merged.try_emplace(rk, std::move(row));
+    if (!inserted && it->second.stack.empty()) it->second.stack = row.stack;
+    it->second.alloc_objects += stats.objects;
+    it->second.alloc_bytes += stats.bytes;
+  }
+  std::vector<CallsiteRow> rows;
+  rows.reserve(merged.size());
+  for (auto& [k, r] : merged) rows.push_back(std::move(r));
+  std::stable_sort(rows.begin(), rows.end(), [](const CallsiteRow& a, const CallsiteRow& b) {
+    return a.alloc_bytes > b.alloc_bytes;
+  });
+  return rows;
+}
+
+}  // namespace goretain

@@ -1,0 +1,94 @@
+// Aggregator: turns ring buffer events into per-call-site totals.
+//
+// Hot path (OnEvent, up to millions of events/s): bytes from the allocation model, the call site
+// chosen by a cached "is this PC runtime code" lookup, one hash-map update. Symbol names, files,
+// lines and type names are resolved only when a report is built, once per distinct call site.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "userspace/bpf_types.hpp"
+#include "userspace/traced_binary.h"
+
+namespace goretain {
+
+struct SourceFrame {
+  std::string function;
+  std::string file;
+  int line = 0;
+};
+
+struct CallsiteRow {
+  gr_kind kind;
+  SourceFrame site;              // innermost frame outside the Go runtime
+  std::string type;              // Go type name; empty if unknown
+  uint64_t alloc_objects = 0;
+  uint64_t alloc_bytes = 0;
+  std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
+};
+
+class Aggregator {
+ public:
+  // `report_stack_depth`: frames beyond the call site to keep for the JSON `stack`.
+  explicit Aggregator(uint32_t report_stack_depth) : report_stack_depth_(report_stack_depth) {}
+
+  void AddProcess(const TracedProcess& p) { processes_[p.pid] = p; }
+  void OnEvent(const gr_event& e, size_t size);
+
+  // Rows merged by (kind, function, file, line, type), sorted by bytes, descending.
+  std::vector<CallsiteRow> Rows() const;
+
+  uint64_t received() const { return received_; }
+  uint64_t unattributed() const { return unattributed_; }
+
+ private:
+  struct SiteKey {
+    const TracedBinary* binary;
+    uint64_t pc;    // ElfVaddr of the chosen frame's return address
+    uint64_t type;  // ElfVaddr of the type descriptor, 0 if none
+    uint32_t kind;
+    bool operator==(const SiteKey&) const = default;
+  };
+  struct SiteKeyHash {
+    size_t operator()(const SiteKey& k) const noexcept;
+  };
+  struct SiteStats {
+    uint64_t objects = 0;
+    uint64_t bytes = 0;
+    std::vector<uint64_t> outer_pcs;  // ElfVaddrs of deeper frames, from the first event seen
+  };
+  struct PcKey {
+    const TracedBinary* binary;
+    uint64_t pc;
+    bool operator==(const PcKey&) const = default;
+  };
+  struct PcKeyHash {
+    size_t operator()(const PcKey& k) const noexcept;
+  };
+  struct TypeInfo {
+    uint64_t size = 0;
+    uint64_t ptrdata = 0;
+    bool known = false;
+  };
+
+  uint64_t EventBytes(const gr_event& e, const TracedProcess& p);
+  TypeInfo SizedTypeFromFile(const TracedProcess& p, const gr_event& e);
+  bool IsUserPc(const TracedBinary* b, uint64_t pc);
+
+  uint32_t report_stack_depth_;
+  std::unordered_map<uint32_t, TracedProcess> processes_;
+  std::unordered_map<SiteKey, SiteStats, SiteKeyHash> sites_;
+  std::unordered_map<PcKey, bool, PcKeyHash> user_pc_cache_;
+  std::unordered_map<PcKey, TypeInfo, PcKeyHash> file_type_cache_;
+  uint64_t received_ = 0;
+  uint64_t unattributed_ = 0;  // events from a process not (yet) registered
+};
+
+// True for functions of the Go runtime itself ("runtime.", "internal/runtime/..."), which are
+// never reported as call sites.
+bool IsRuntimeFunction(std::string_view name);
+
+}  // namespace goretain

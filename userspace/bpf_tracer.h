@@ -1,0 +1,89 @@
+// BpfTracer: owns the BPF object and everything attached through it.
+//
+// Lifecycle (one phase per method, each failure a Result):
+//   Create()            open the skeleton, configure .rodata and map sizes, load (verifier)
+//   AttachExecutable()  one uprobe per planned probe on an executable file, shared by every
+//                       process that runs it; processes are selected in BPF by AddTarget()
+//   Poll()              drain the ring buffer into the event handler
+//   ~BpfTracer()        detach every link, then free the object: nothing is left in the kernel
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "symbols/result.h"
+#include "userspace/bpf_types.hpp"
+#include "userspace/probe_plan.h"
+
+struct goretain_bpf;  // the generated skeleton
+struct bpf_link;
+struct ring_buffer;
+
+namespace goretain {
+
+struct TracerConfig {
+  uint32_t stack_depth = 8;             // frames recorded per event (1..GR_MAX_STACK)
+  uint64_t ringbuf_bytes = 32ull << 20; // power of two, multiple of the page size
+};
+
+struct TracerCounters {
+  uint64_t emitted = 0;
+  uint64_t dropped = 0;
+  uint64_t morestack_skipped = 0;
+  uint64_t read_failed = 0;
+};
+
+// Called once per ring buffer record; `size` is the record's byte count (header + stack).
+using EventHandler = std::function<void(const gr_event& event, size_t size)>;
+
+class BpfTracer {
+ public:
+  // Errors: kPermission (no CAP_BPF/CAP_PERFMON), kKernel (verifier or map creation failure).
+  static Result<std::unique_ptr<BpfTracer>> Create(const TracerConfig& config, EventHandler handler);
+  ~BpfTracer();
+  BpfTracer(const BpfTracer&) = delete;
+  BpfTracer& operator=(const BpfTracer&) = delete;
+
+  // Attaches every probe in `plan` to the file at `path` (a /proc/PID/exe path works across mount
+  // namespaces). Returns the number of probes attached. All-or-nothing: on failure the probes
+  // attached by this call are detached again.
+  Result<int> AttachExecutable(const std::string& path, const ProbePlan& plan);
+
+  Status AddTarget(uint32_t pid);
+  void RemoveTarget(uint32_t pid);
+
+  // Waits up to timeout_ms for events and hands them to the handler. Returns the count handled.
+  // An interrupted wait (signal) returns 0.
+  Result<int> Poll(int timeout_ms);
+  // Handles everything already in the ring buffer without waiting.
+  Result<int> Drain();
+
+  TracerCounters ReadCounters() const;
+  size_t attached_probes() const { return links_.size(); }
+
+ private:
+  struct LinkDeleter {
+    void operator()(bpf_link* link) const;
+  };
+  using Link = std::unique_ptr<bpf_link, LinkDeleter>;
+  struct SkeletonDeleter {
+    void operator()(goretain_bpf* skel) const;
+  };
+  struct RingBufferDeleter {
+    void operator()(ring_buffer* rb) const;
+  };
+
+  BpfTracer(EventHandler handler);
+  static int OnRecord(void* ctx, void* data, size_t size);
+
+  EventHandler handler_;
+  std::unique_ptr<goretain_bpf, SkeletonDeleter> skel_;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+  std::vector<Link> links_;  // destroyed before skel_ (declared after it)
+  uint32_t next_spec_ = 0;   // next free slot in probe_specs
+};
+
+}  // namespace goretain

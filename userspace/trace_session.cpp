@@ -1,0 +1,200 @@
+#include "userspace/trace_session.h"
+
+#include <errno.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "userspace/exit_codes.h"
+#include "userspace/status_line.h"
+
+namespace goretain {
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// SIGINT/SIGTERM end tracing gracefully. No SA_RESTART: the ring buffer wait returns at once.
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+constexpr int kPollMs = 100;
+
+std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(' ')); }
+
+}  // namespace
+
+TraceSession::TraceSession(TraceOptions options) : opts_(std::move(options)) {}
+
+TraceSession::~TraceSession() {
+  if (out_ && out_ != stdout) fclose(out_);
+}
+
+int TraceSession::Fail(const Error& e) {
+  fmt::print(stderr, "goretain: error: {}\n", e.message);
+  return ExitCodeFor(e.code);
+}
+
+Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
+  for (auto& b : binaries_) {
+    if (b->id == info.exe_id) return b.get();  // one parse and one set of probes per file
+  }
+  auto bin = symbols::GoBinary::Open(info.open_path);
+  if (!bin) {
+    Error e = bin.error();
+    if (e.code == ErrorCode::kNotGo) {
+      e.message = fmt::format("{} (pid {}) is not a Go program (hint: goretain traces Go executables "
+                              "built with go1.17 or later)", info.exe_path, info.pid);
+    } else {
+      e.message = fmt::format("{} (pid {}): {}", info.exe_path, info.pid, e.message);
+    }
+    return e;
+  }
+  auto plan = BuildProbePlan(**bin);
+  if (!plan) return plan.error();
+  spdlog::debug("{}", plan->Describe());
+  const symbols::GoVersion version = (*bin)->build_info().go_version;
+  auto traced = std::make_unique<TracedBinary>(TracedBinary{
+      info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), GoAllocModel(version)});
+  auto attached = tracer_->AttachExecutable(info.open_path, traced->plan);
+  if (!attached) return attached.error();
+  binaries_.push_back(std::move(traced));
+  return binaries_.back().get();
+}
+
+Status TraceSession::AttachProcess(pid_t pid) {
+  auto info = InspectProcess(pid);
+  if (!info) return info.error();
+  auto traced = LoadExecutable(*info);
+  if (!traced) return traced.error();
+  auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
+  if (!bias) return bias.error();
+  aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
+  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid)); !s) return s.error();
+  const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
+  targets_.push_back(ReportTarget{pid, info->exe_path, version});
+  fmt::print(stderr, "goretain: tracing pid {} ({}, {}): {} probes attached\n", pid, info->exe_path,
+             version, (*traced)->plan.probes.size());
+  return Ok{};
+}
+
+Status TraceSession::Setup() {
+  if (!opts_.output_path.empty()) {
+    out_ = fopen(opts_.output_path.c_str(), "w");
+    if (!out_) {
+      out_ = stdout;
+      return MakeError(ErrorCode::kBadInput,
+                       fmt::format("cannot write {}: {}", opts_.output_path, strerror(errno)));
+    }
+  }
+  // BPF first: without privileges nothing else is worth doing.
+  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth);
+  TracerConfig cfg;
+  cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, std::max<uint32_t>(8, opts_.stack_depth + 8));
+  cfg.ringbuf_bytes = uint64_t{opts_.ringbuf_mb} << 20;
+  Aggregator* agg = aggregator_.get();
+  auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
+  if (!tracer) return tracer.error();
+  tracer_ = std::move(*tracer);
+
+  if (opts_.pid) {
+    pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
+    return AttachProcess(*opts_.pid);
+  }
+  auto cmd = LaunchedCommand::Start(opts_.command);
+  if (!cmd) {
+    Error e = cmd.error();
+    if (e.code == ErrorCode::kPermission) e.code = ErrorCode::kBadInput;  // not executable
+    return e;
+  }
+  command_.emplace(std::move(*cmd));
+  if (auto s = AttachProcess(command_->pid()); !s) {
+    command_->Kill();  // never let an untraceable command run unobserved
+    return s;
+  }
+  return command_->Release();
+}
+
+bool TraceSession::TargetExited() {
+  if (command_) return command_->PollExit().has_value();
+  return pid_watcher_ && pid_watcher_->Exited();
+}
+
+Report TraceSession::BuildReport() {
+  Report r;
+  r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  r.targets = targets_;
+  r.events_received = aggregator_->received();
+  r.events_dropped = tracer_->ReadCounters().dropped;
+  r.callsites = aggregator_->Rows();
+  return r;
+}
+
+Status TraceSession::EmitReport() {
+  const Report r = BuildReport();
+  const std::string text = opts_.format == OutputFormat::kJson ? RenderJson(r, opts_.top)
+                                                               : RenderTable(r, opts_.top) + "\n";
+  if (fwrite(text.data(), 1, text.size(), out_) != text.size() || fflush(out_) != 0) {
+    return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
+  }
+  return Ok{};
+}
+
+void TraceSession::EventLoop() {
+  StatusLine status;
+  auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
+  const auto deadline = start_ + std::chrono::duration<double>(opts_.duration_s);
+  while (!g_stop_signal) {
+    auto n = tracer_->Poll(kPollMs);
+    if (!n) {
+      spdlog::error("{}", n.error().message);
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);
+    if (opts_.interval_s > 0 && now >= next_report) {
+      status.Clear();
+      (void)tracer_->Drain();
+      if (auto s = EmitReport(); !s) spdlog::error("{}", s.error().message);
+      next_report += std::chrono::duration<double>(opts_.interval_s);
+    }
+    if (opts_.duration_s > 0 && now >= deadline) break;
+    if (TargetExited()) {
+      spdlog::debug("target exited");
+      break;
+    }
+  }
+  status.Clear();
+  (void)tracer_->Drain();  // events already in the ring buffer still count
+}
+
+int TraceSession::Run() {
+  InstallStopHandlers();
+  if (auto s = Setup(); !s) return Fail(s.error());
+  start_ = std::chrono::steady_clock::now();
+  EventLoop();
+  const auto counters = tracer_->ReadCounters();
+  spdlog::debug("events: emitted {}, dropped {}, morestack restarts skipped {}, read failures {}, "
+                "from unregistered processes {}", counters.emitted, counters.dropped,
+                counters.morestack_skipped, counters.read_failed, aggregator_->unattributed());
+  const Status reported = EmitReport();
+  tracer_.reset();  // detach every probe before waiting for anything else
+
+  if (!reported) return Fail(reported.error());
+  if (command_) {
+    if (g_stop_signal) kill(command_->pid(), g_stop_signal);  // pass Ctrl-C / SIGTERM on
+    return command_->WaitExit();
+  }
+  return kExitOk;
+}
+
+}  // namespace goretain
