@@ -28,7 +28,8 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 
 Error KernelError(int err, const std::string& what) {
   err = err < 0 ? -err : err;
-  if (err == EPERM || err == EACCES) {
+  // EACCES from a load as root is the verifier refusing a program, not a privilege problem.
+  if (err == EPERM || (err == EACCES && geteuid() != 0)) {
     return MakeError(ErrorCode::kPermission,
                      fmt::format("{}: {} (goretain needs root, or CAP_BPF and CAP_PERFMON)", what,
                                  strerror(err)));

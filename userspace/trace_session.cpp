@@ -39,7 +39,16 @@ TraceSession::~TraceSession() {
 }
 
 int TraceSession::Fail(const Error& e) {
-  fmt::print(stderr, "goretain: error: {}\n", e.message);
+  std::string hint;
+  if (e.message.find("hint:") == std::string::npos) {
+    switch (e.code) {
+      case ErrorCode::kNotFound: hint = " (hint: check the PID with 'ps -p PID' or the command's path)"; break;
+      case ErrorCode::kKernel: hint = " (hint: rerun with -v to see the kernel's log)"; break;
+      case ErrorCode::kIo: hint = " (hint: rerun with -v for details)"; break;
+      default: break;
+    }
+  }
+  fmt::print(stderr, "goretain: error: {}{}\n", e.message, hint);
   return ExitCodeFor(e.code);
 }
 
