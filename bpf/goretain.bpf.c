@@ -88,15 +88,41 @@ static __always_inline void event__read_type(struct gr_event *e, const struct gr
 	e->sized_type_ptrdata = words[1];
 }
 
-/* stack[0] = return address at [SP] (the probe is before the callee pushes anything);
- * then the caller's frames through the saved-BP chain: [BP] = caller's BP, [BP+8] = return PC. */
-static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct pt_regs *regs)
+/* Copies the words of target memory the spec asks for (e.g. the map header). */
+static __always_inline void event__read_deref(struct gr_event *e, const struct gr_probe_spec *spec)
+{
+	__u32 arg = spec->deref_arg;
+	__u32 words = spec->deref_words;
+
+	if (arg >= GR_NUM_ARGS || !e->args[arg])
+		return;
+	if (words > GR_NUM_DEREF)
+		words = GR_NUM_DEREF;
+	if (words == 0)
+		return;
+	if (bpf_probe_read_user(e->deref, words * sizeof(__u64), (void *)(e->args[arg] + spec->deref_off)))
+		counter__inc(GR_COUNTER_READ_FAILED);
+}
+
+/* The call stack through the saved-BP chain: [BP] = caller's BP, [BP+8] = return PC.
+ * At a function's entry (before it pushes BP) the return address is at [SP] and BP is already
+ * the caller's frame; inside a body (GR_PROBE_MID_FUNCTION) the return address is at [BP+8]. */
+static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct pt_regs *regs,
+					       const struct gr_probe_spec *spec)
 {
 	__u64 fp = go__fp(regs);
 	__u32 depth = 0;
 
-	if (bpf_probe_read_user(&e->stack[0], sizeof(__u64), (void *)go__sp(regs)))
+	if (spec->flags & GR_PROBE_MID_FUNCTION) {
+		__u64 frame[2];
+
+		if (!fp || bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
+			return 0;
+		e->stack[0] = frame[1];
+		fp = frame[0];
+	} else if (bpf_probe_read_user(&e->stack[0], sizeof(__u64), (void *)go__sp(regs))) {
 		return 0;
+	}
 	depth = 1;
 	for (__u32 i = 1; i < GR_MAX_STACK; i++) {
 		__u64 frame[2];
@@ -153,9 +179,11 @@ int gr_alloc_probe(struct pt_regs *regs)
 	e->sized_type_size = 0;
 	e->sized_type_ptrdata = 0;
 	e->obj_addr = 0;
+	__builtin_memset(e->deref, 0, sizeof(e->deref));
 	event__read_type(e, spec);
+	event__read_deref(e, spec);
 
-	depth = event__walk_stack(e, regs);
+	depth = event__walk_stack(e, regs, spec);
 	e->stack_depth = depth;
 	if (depth > GR_MAX_STACK) /* for the verifier */
 		depth = GR_MAX_STACK;

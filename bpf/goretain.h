@@ -37,6 +37,22 @@ enum gr_func {
   GR_FUNC_MAKEMAP_SMALL = 2, /* makemap_small() *hmap */
   GR_FUNC_MAKEMAP64 = 3,     /* makemap64(t *maptype, hint int64, h *hmap) *hmap */
   GR_FUNC_GROWSLICE = 4,     /* see GR_ABI_GROWSLICE_* */
+  /* Classic maps: hashGrow(t *maptype, h *hmap) allocates the next bucket array. */
+  GR_FUNC_HASHGROW = 5,
+  /* Probes on a CALL instruction inside a runtime map function (GR_PROBE_MID_FUNCTION): the
+   * registers hold the callee's arguments. */
+  GR_FUNC_CALL_NEWOBJECT = 6, /* newobject(typ *_type) */
+  GR_FUNC_CALL_NEWARRAY = 7,  /* newarray(typ *_type, n int) */
+  GR_FUNC_CALL_MAKESLICE = 8, /* makeslice(et *_type, len, cap int) */
+  GR_FUNC_CALL_NEWTABLE = 9,  /* maps.newTable(typ *abi.SwissMapType, capacity uint64, ...) */
+  /* runtime.mapassign*(t, h, key): one map insert (--assigns). */
+  GR_FUNC_MAPASSIGN = 10,
+  /* go1.26+: an escaping append copied from its stack buffer to the heap. */
+  GR_FUNC_MOVESLICE = 11,           /* moveSlice(et *_type, old, len, cap int) */
+  GR_FUNC_MOVESLICE_NOSCAN = 12,    /* moveSliceNoScan(elemSize uintptr, old, len, cap int) */
+  GR_FUNC_MOVESLICE_NOCAP = 13,     /* moveSliceNoCap(et *_type, old, len int) */
+  GR_FUNC_MOVESLICE_NOCAP_NOSCAN = 14, /* moveSliceNoCapNoScan(elemSize uintptr, old, len int) */
+  GR_FUNC_CALL_MALLOCGC = 15, /* mallocgc(size uintptr, typ *_type, needzero bool) */
 };
 
 /* Argument layouts that changed between Go releases. */
@@ -51,7 +67,13 @@ enum gr_probe_flags {
    * taken, the function calls morestack and restarts from its entry: the call is counted on the
    * second pass, so the BPF program ignores this hit. */
   GR_PROBE_ON_STACK_CHECK_JBE = 1u << 0,
+  /* The probe sits inside a function body, after its prologue: the caller's return address is
+   * at [BP+8] (not at [SP]), and the frame-pointer walk starts from BP. */
+  GR_PROBE_MID_FUNCTION = 1u << 1,
 };
+
+/* Words of target memory an event can carry (see gr_probe_spec.deref_*). */
+#define GR_NUM_DEREF 6
 
 #define GR_NO_ARG 0xffu
 
@@ -63,13 +85,19 @@ struct gr_probe_spec {
   __u32 flags;      /* enum gr_probe_flags */
   /* args[type_arg] is the runtime type descriptor of the map or element (GR_NO_ARG: none). */
   __u8 type_arg;
-  __u8 pad[3];
+  /* If deref_arg < GR_NUM_ARGS: copy deref_words words from args[deref_arg] + deref_off into
+   * gr_event.deref (e.g. the hmap header at hashGrow). */
+  __u8 deref_arg;
+  __u8 deref_words;
+  __u8 pad;
   /* If >= 0: the descriptor whose size is reported is the pointer at type + sized_type_ptr_off
    * (maptype.bucket for classic maps, MapType.Group for Swiss maps). If < 0: type itself. */
   __s32 sized_type_ptr_off;
   /* Offsets of size and pointer-bytes inside a runtime._type / abi.Type. */
   __u32 type_size_off;
   __u32 type_ptrdata_off;
+  __u32 deref_off;
+  __u32 pad2;
 };
 
 /* Per-process state, keyed by tgid in the `targets` hash map. */
@@ -99,6 +127,7 @@ struct gr_event {
   __u64 sized_type_size;    /* size of the sized descriptor (element, bucket, group) */
   __u64 sized_type_ptrdata; /* its pointer bytes (0 = noscan) */
   __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
+  __u64 deref[GR_NUM_DEREF]; /* target memory requested by the spec, zero if unreadable */
   /* stack[0] is the return address into the caller of the probed runtime function; deeper
    * entries follow the frame-pointer chain. */
   __u64 stack[GR_MAX_STACK];

@@ -43,6 +43,20 @@ bool IsRuntimeFunction(std::string_view name) {
   return name.starts_with("runtime.") || name.starts_with("internal/runtime/");
 }
 
+bool IsMapRuntimeFunction(std::string_view name) {
+  return name.starts_with("runtime.map") || name.starts_with("runtime.(*hmap).") ||
+         name == "runtime.hashGrow" || name == "runtime.growWork" || name == "runtime.evacuate" ||
+         name.starts_with("internal/runtime/maps.");
+}
+
+std::string MapTypeName(std::string name) {
+  // The runtime names a map's bucket and group types "map.bucket[K]V" / "map.group[K]V".
+  for (std::string_view prefix : {"map.bucket[", "map.group["}) {
+    if (name.starts_with(prefix)) return "map[" + name.substr(prefix.size());
+  }
+  return name;
+}
+
 size_t Aggregator::SiteKeyHash::operator()(const SiteKey& k) const noexcept {
   uint64_t h = Mix(reinterpret_cast<uintptr_t>(k.binary), k.pc);
   return Mix(Mix(h, k.type), k.kind);
@@ -78,7 +92,7 @@ Aggregator::TypeInfo Aggregator::SizedTypeFromFile(const TracedProcess& p, const
   return it->second;
 }
 
-uint64_t Aggregator::EventBytes(const gr_event& e, const TracedProcess& p) {
+AllocEstimate Aggregator::EventAlloc(const gr_event& e, const TracedProcess& p) {
   const GoAllocModel& m = p.binary->model;
   uint64_t size = e.sized_type_size, ptrdata = e.sized_type_ptrdata;
   if (size == 0 && e.type_ptr != 0) {
@@ -86,24 +100,55 @@ uint64_t Aggregator::EventBytes(const gr_event& e, const TracedProcess& p) {
     size = t.size;
     ptrdata = t.ptrdata;
   }
+  const bool noscan = ptrdata == 0;
   const auto arg = [&](int i) { return static_cast<int64_t>(e.args[i]); };
   switch (e.func) {
     case GR_FUNC_MAKEMAP:
     case GR_FUNC_MAKEMAP64:
       // makemap(t, hint, h): h != nil means the compiler put the header on the stack.
-      return m.MakeMapBytes(arg(1), e.args[2] != 0, size, ptrdata == 0);
+      return m.MakeMap(arg(1), e.args[2] != 0, size, noscan);
     case GR_FUNC_MAKEMAP_SMALL:
-      return m.MakeMapSmallBytes();
+      return m.MakeMapSmall();
     case GR_FUNC_GROWSLICE:
       if (e.abi == GR_ABI_GROWSLICE_117) {
-        // growslice(et, old.ptr, old.len, old.cap, cap)
-        return m.GrowSliceBytes(arg(3), arg(4), size, ptrdata == 0);
+        return m.GrowSlice(arg(3), arg(4), size, noscan);  // (et, old.ptr, old.len, old.cap, cap)
       }
-      // growslice(oldPtr, newLen, oldCap, num, et)
-      return m.GrowSliceBytes(arg(2), arg(1), size, ptrdata == 0);
+      return m.GrowSlice(arg(2), arg(1), size, noscan);  // (oldPtr, newLen, oldCap, num, et)
+    case GR_FUNC_HASHGROW: {
+      // deref = hmap words 0..5: count @0, flags/B @8 (B is byte 9), extra @40.
+      const unsigned b = static_cast<unsigned>((e.deref[1] >> 8) & 0xff);
+      return m.HashGrow(e.deref[0], b, e.deref[5] != 0, size, noscan);
+    }
+    case GR_FUNC_CALL_NEWOBJECT:
+      return m.Malloc(size, noscan);
+    case GR_FUNC_CALL_NEWARRAY:
+      return m.Malloc(size * e.args[1], noscan);
+    case GR_FUNC_CALL_MAKESLICE:
+      return m.Malloc(size * e.args[2], noscan);
+    case GR_FUNC_CALL_MALLOCGC:  // (size, typ, needzero): a nil typ is pointer-free memory
+      return m.Malloc(e.args[0], e.args[1] == 0 || noscan);
+    case GR_FUNC_CALL_NEWTABLE:
+      return m.SwissNewTable(e.args[1], size, noscan);
+    case GR_FUNC_MOVESLICE:
+      return m.MoveSlice(e.args[3], size, noscan, true);
+    case GR_FUNC_MOVESLICE_NOSCAN:
+      return m.MoveSlice(e.args[3], e.args[0], true, true);
+    case GR_FUNC_MOVESLICE_NOCAP:
+      return m.MoveSlice(e.args[2], size, noscan, false);
+    case GR_FUNC_MOVESLICE_NOCAP_NOSCAN:
+      return m.MoveSlice(e.args[2], e.args[0], true, false);
     default:
-      return 0;
+      return {};
   }
+}
+
+bool Aggregator::IsMapInternalPc(const TracedBinary* b, uint64_t pc) {
+  auto [it, inserted] = map_internal_pc_cache_.try_emplace(PcKey{b, pc}, false);
+  if (inserted) {
+    const symbols::Function* fn = b->binary->FunctionAt(ElfVaddr{pc - 1});
+    it->second = fn && IsMapRuntimeFunction(fn->name);
+  }
+  return it->second;
 }
 
 void Aggregator::OnEvent(const gr_event& e, size_t size) {
@@ -114,8 +159,10 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
     return;
   }
   const TracedProcess& p = pit->second;
-  const uint64_t bytes = EventBytes(e, p);
-  if (bytes == 0) return;  // nothing reached the heap (stack-allocated map, zero-size elements)
+  const bool is_assign = e.func == GR_FUNC_MAPASSIGN;
+  const AllocEstimate alloc = is_assign ? AllocEstimate{} : EventAlloc(e, p);
+  // Nothing reached the heap (stack-allocated map, zero-size elements): not an allocation.
+  if (alloc.objects == 0 && !is_assign) return;
 
   const size_t available = (size - GR_EVENT_HEADER_SIZE) / sizeof(uint64_t);
   const uint32_t depth = std::min<uint32_t>(e.stack_depth, static_cast<uint32_t>(available));
@@ -130,14 +177,25 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   }
   const uint64_t pc = depth ? e.stack[chosen] - p.load_bias : 0;
   const uint64_t type = e.type_ptr ? e.type_ptr - p.load_bias : 0;
-  SiteStats& s = sites_[SiteKey{p.binary, pc, type, e.kind}];
+  uint32_t kind = e.kind;
+  // growslice called by the runtime's map code (the overflow-bucket list of newoverflow) is map
+  // growth at the user's assignment, not a slice the user appended to.
+  if (kind == GR_KIND_SLICE_GROW && depth && IsMapInternalPc(p.binary, e.stack[0] - p.load_bias)) {
+    kind = GR_KIND_MAP_GROW;
+  }
+  SiteStats& s = sites_[SiteKey{p.binary, pc, type, kind}];
+  if (is_assign) {
+    s.assigns++;
+    return;
+  }
   if (s.objects == 0 && report_stack_depth_ > 0) {
     for (uint32_t i = chosen + 1; i < depth && s.outer_pcs.size() < report_stack_depth_; i++) {
       s.outer_pcs.push_back(e.stack[i] - p.load_bias);
     }
   }
   s.objects++;
-  s.bytes += bytes;
+  s.heap_objects += alloc.objects;
+  s.bytes += alloc.bytes;
 }
 
 std::vector<CallsiteRow> Aggregator::Rows() const {
@@ -147,7 +205,8 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
   std::map<RowKey, CallsiteRow> merged;
   for (const auto& [key, stats] : sites_) {
     const symbols::GoBinary& bin = *key.binary->binary;
-    CallsiteRow row{static_cast<gr_kind>(key.kind), {}, {}, 0, 0, {}};
+    CallsiteRow row;
+    row.kind = static_cast<gr_kind>(key.kind);
     auto res = bin.Resolve(ElfVaddr{key.pc}, symbols::PcKind::kReturnAddress);
     auto user = std::find_if(res.frames.begin(), res.frames.end(),
                              [](const symbols::Frame& f) { return !IsRuntimeFunction(f.function); });
@@ -169,14 +228,31 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
         row.stack.push_back(ToSourceFrame(f));
       }
     }
+    std::string type;
     if (key.type) {
-      if (auto name = bin.TypeName(ElfVaddr{key.type})) row.type = *name;
+      if (auto name = bin.TypeName(ElfVaddr{key.type})) type = *name;
     }
-    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, row.type};
+    // What the user wrote: `[]T` for an append (the probe sees the element type T), the map's own
+    // type for map rows. Map growth also allocates runtime-internal objects (overflow lists,
+    // mapextra) whose types mean nothing to the user: such rows merge into the line's map row.
+    const bool is_map = key.kind != GR_KIND_SLICE_GROW;
+    if (!is_map && !type.empty()) {
+      type = "[]" + type;
+    } else if (is_map) {
+      type = MapTypeName(type);
+      if (!type.starts_with("map[")) type.clear();
+    }
+    row.type = type;
+    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : type};
     auto [it, inserted] = merged.try_emplace(rk, std::move(row));
-    if (!inserted && it->second.stack.empty()) it->second.stack = row.stack;
+    if (!inserted) {
+      if (it->second.stack.empty()) it->second.stack = row.stack;
+      if (it->second.type.empty()) it->second.type = type;
+    }
     it->second.alloc_objects += stats.objects;
+    it->second.heap_objects += stats.heap_objects;
     it->second.alloc_bytes += stats.bytes;
+    it->second.assigns += stats.assigns;
   }
   std::vector<CallsiteRow> rows;
   rows.reserve(merged.size());

@@ -22,11 +22,13 @@ struct SourceFrame {
 };
 
 struct CallsiteRow {
-  gr_kind kind;
+  gr_kind kind = GR_KIND_MAP_MAKE;
   SourceFrame site;              // innermost frame outside the Go runtime
   std::string type;              // Go type name; empty if unknown
-  uint64_t alloc_objects = 0;
+  uint64_t alloc_objects = 0;    // calls that allocated (maps made, growth steps, slice growths)
+  uint64_t heap_objects = 0;     // heap allocations those calls made (mallocgc calls)
   uint64_t alloc_bytes = 0;
+  uint64_t assigns = 0;          // map inserts at this line (--assigns only)
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
 };
 
@@ -57,7 +59,9 @@ class Aggregator {
   };
   struct SiteStats {
     uint64_t objects = 0;
+    uint64_t heap_objects = 0;
     uint64_t bytes = 0;
+    uint64_t assigns = 0;
     std::vector<uint64_t> outer_pcs;  // ElfVaddrs of deeper frames, from the first event seen
   };
   struct PcKey {
@@ -74,7 +78,8 @@ class Aggregator {
     bool known = false;
   };
 
-  uint64_t EventBytes(const gr_event& e, const TracedProcess& p);
+  AllocEstimate EventAlloc(const gr_event& e, const TracedProcess& p);
+  bool IsMapInternalPc(const TracedBinary* b, uint64_t pc);
   TypeInfo SizedTypeFromFile(const TracedProcess& p, const gr_event& e);
   bool IsUserPc(const TracedBinary* b, uint64_t pc);
 
@@ -82,6 +87,7 @@ class Aggregator {
   std::unordered_map<uint32_t, TracedProcess> processes_;
   std::unordered_map<SiteKey, SiteStats, SiteKeyHash> sites_;
   std::unordered_map<PcKey, bool, PcKeyHash> user_pc_cache_;
+  std::unordered_map<PcKey, bool, PcKeyHash> map_internal_pc_cache_;
   std::unordered_map<PcKey, TypeInfo, PcKeyHash> file_type_cache_;
   uint64_t received_ = 0;
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered
@@ -90,5 +96,11 @@ class Aggregator {
 // True for functions of the Go runtime itself ("runtime.", "internal/runtime/..."), which are
 // never reported as call sites.
 bool IsRuntimeFunction(std::string_view name);
+
+// True for the runtime's map implementation (classic and Swiss).
+bool IsMapRuntimeFunction(std::string_view name);
+
+// "map.bucket[string]int" / "map.group[string]int" -> "map[string]int"; other names unchanged.
+std::string MapTypeName(std::string name);
 
 }  // namespace goretain

@@ -73,6 +73,11 @@ uint64_t GoAllocModel::RoundUpSize(uint64_t size, bool noscan) const {
   return up < size ? size : up;
 }
 
+AllocEstimate GoAllocModel::Malloc(uint64_t size, bool noscan) const {
+  if (size == 0) return {};
+  return AllocEstimate{MallocBytes(size, noscan), 1};
+}
+
 int64_t GoAllocModel::NextSliceCap(int64_t new_len, int64_t old_cap) const {
   int64_t newcap = old_cap;
   const int64_t doublecap = newcap + newcap;
@@ -86,11 +91,11 @@ int64_t GoAllocModel::NextSliceCap(int64_t new_len, int64_t old_cap) const {
   return newcap <= 0 ? new_len : newcap;
 }
 
-uint64_t GoAllocModel::GrowSliceBytes(int64_t old_cap, int64_t new_len, uint64_t elem_size,
+AllocEstimate GoAllocModel::GrowSlice(int64_t old_cap, int64_t new_len, uint64_t elem_size,
                                       bool elem_noscan) const {
-  if (elem_size == 0 || new_len <= 0) return 0;
+  if (elem_size == 0 || new_len <= 0) return {};
   const int64_t newcap = NextSliceCap(new_len, old_cap);
-  if (newcap <= 0) return 0;
+  if (newcap <= 0) return {};
   const uint64_t rounded = RoundUpSize(static_cast<uint64_t>(newcap) * elem_size, elem_noscan);
   uint64_t capmem = rounded;
   // go1.20+ recomputes capmem from the rounded-down capacity for sizes other than 1 and 8;
@@ -98,34 +103,32 @@ uint64_t GoAllocModel::GrowSliceBytes(int64_t old_cap, int64_t new_len, uint64_t
   if (minor_ >= 20 && elem_size != 1 && elem_size != 8) {
     capmem = (rounded / elem_size) * elem_size;
   }
-  return MallocBytes(capmem, elem_noscan);
+  return Malloc(capmem, elem_noscan);
 }
 
-uint64_t GoAllocModel::MakeMapSmallBytes() const {
-  return MallocBytes(swiss_ ? kSwissMapSize : hmap_size_, /*noscan=*/false);
+AllocEstimate GoAllocModel::MoveSlice(uint64_t len_or_cap, uint64_t elem_size, bool elem_noscan,
+                                      bool with_cap) const {
+  const uint64_t size = len_or_cap * elem_size;
+  return Malloc(with_cap ? size : RoundUpSize(size, elem_noscan), elem_noscan);
 }
 
-uint64_t GoAllocModel::MakeMapBytes(int64_t hint, bool header_on_stack, uint64_t sized_size,
+AllocEstimate GoAllocModel::MakeMapSmall() const {
+  return Malloc(swiss_ ? kSwissMapSize : hmap_size_, /*noscan=*/false);
+}
+
+AllocEstimate GoAllocModel::MakeMap(int64_t hint, bool header_on_stack, uint64_t sized_size,
                                     bool sized_noscan) const {
-  if (swiss_) return SwissMakeMapBytes(hint, header_on_stack, sized_size, sized_noscan);
-  return ClassicMakeMapBytes(hint, header_on_stack, sized_size, sized_noscan);
+  if (swiss_) return SwissMakeMap(hint, header_on_stack, sized_size, sized_noscan);
+  return ClassicMakeMap(hint, header_on_stack, sized_size, sized_noscan);
 }
 
-uint64_t GoAllocModel::ClassicMakeMapBytes(int64_t hint, bool header_on_stack,
-                                           uint64_t bucket_size, bool bucket_noscan) const {
-  uint64_t total = header_on_stack ? 0 : MallocBytes(hmap_size_, false);
-  if (bucket_size == 0) return total;
-  // makemap: B is the smallest with !overLoadFactor(hint, B);
-  // overLoadFactor(c, B) = c > 8 && c > loadFactorNum * (2^B / 2).
-  unsigned b = 0;
-  if (hint > 8) {
-    while (b < 63 && static_cast<uint64_t>(hint) >
-                         static_cast<uint64_t>(load_factor_num_) * ((uint64_t{1} << b) / 2)) {
-      ++b;
-    }
-  }
-  if (b == 0) return total;  // buckets are allocated lazily by the first assignment
-  // makeBucketArray: from B >= 4, preallocate 2^(B-4) overflow buckets, then fill the size class.
+bool GoAllocModel::OverLoadFactor(uint64_t count, unsigned b) const {
+  // overLoadFactor(c, B) = c > 8 && c > loadFactorNum * (2^B / 2)
+  return count > 8 && count > static_cast<uint64_t>(load_factor_num_) * ((uint64_t{1} << b) / 2);
+}
+
+AllocEstimate GoAllocModel::BucketArray(unsigned b, uint64_t bucket_size, bool bucket_noscan,
+                                        bool* preallocated_overflow) const {
   const uint64_t base = uint64_t{1} << b;
   uint64_t nbuckets = base;
   if (b >= 4) {
@@ -134,14 +137,43 @@ uint64_t GoAllocModel::ClassicMakeMapBytes(int64_t hint, bool header_on_stack,
     const uint64_t up = RoundUpSize(sz, bucket_noscan);
     if (up != sz) nbuckets = up / bucket_size;
   }
-  total += MallocBytes(bucket_size * nbuckets, bucket_noscan);
-  if (nbuckets != base) total += MallocBytes(kMapExtraSize, false);  // h.extra = new(mapextra)
+  *preallocated_overflow = nbuckets != base;
+  return Malloc(bucket_size * nbuckets, bucket_noscan);
+}
+
+AllocEstimate GoAllocModel::ClassicMakeMap(int64_t hint, bool header_on_stack,
+                                           uint64_t bucket_size, bool bucket_noscan) const {
+  AllocEstimate total = header_on_stack ? AllocEstimate{} : Malloc(hmap_size_, false);
+  if (bucket_size == 0 || hint < 0) return total;
+  unsigned b = 0;
+  while (b < 63 && OverLoadFactor(static_cast<uint64_t>(hint), b)) ++b;
+  if (b == 0) return total;  // buckets are allocated lazily by the first assignment
+  bool overflow = false;
+  total += BucketArray(b, bucket_size, bucket_noscan, &overflow);
+  if (overflow) total += Malloc(kMapExtraSize, false);  // h.extra = new(mapextra)
   return total;
 }
 
-uint64_t GoAllocModel::SwissMakeMapBytes(int64_t hint, bool header_on_stack, uint64_t group_size,
+AllocEstimate GoAllocModel::HashGrow(uint64_t count, unsigned b, bool has_extra,
+                                     uint64_t bucket_size, bool bucket_noscan) const {
+  if (bucket_size == 0 || b > 62) return {};
+  const unsigned bigger = OverLoadFactor(count + 1, b) ? 1 : 0;  // else a same-size grow
+  bool overflow = false;
+  AllocEstimate total = BucketArray(b + bigger, bucket_size, bucket_noscan, &overflow);
+  if (overflow && !has_extra) total += Malloc(kMapExtraSize, false);
+  return total;
+}
+
+AllocEstimate GoAllocModel::SwissNewTable(uint64_t capacity, uint64_t group_size,
+                                          bool group_noscan) const {
+  AllocEstimate t = Malloc(kSwissTableSize, false);
+  t += Malloc(group_size * (capacity / kSwissGroupSlots), group_noscan);
+  return t;
+}
+
+AllocEstimate GoAllocModel::SwissMakeMap(int64_t hint, bool header_on_stack, uint64_t group_size,
                                          bool group_noscan) const {
-  uint64_t total = header_on_stack ? 0 : MallocBytes(kSwissMapSize, false);
+  AllocEstimate total = header_on_stack ? AllocEstimate{} : Malloc(kSwissMapSize, false);
   if (hint <= static_cast<int64_t>(kSwissGroupSlots) || group_size == 0) return total;
   // maps.NewMap: target capacity hint*8/7, split across a power-of-two directory of tables of
   // at most 1024 slots each; every table allocates capacity/8 groups.
@@ -150,10 +182,9 @@ uint64_t GoAllocModel::SwissMakeMapBytes(int64_t hint, bool header_on_stack, uin
   dir_size = std::bit_ceil(dir_size);
   uint64_t capacity = std::max<uint64_t>(kSwissGroupSlots, target / dir_size);
   capacity = std::min<uint64_t>(std::bit_ceil(capacity), kSwissMaxTableCapacity);
-  total += MallocBytes(8 * dir_size, /*noscan=*/false);  // make([]*table, dirSize)
-  const uint64_t per_table = MallocBytes(kSwissTableSize, false) +
-                             MallocBytes(group_size * (capacity / kSwissGroupSlots), group_noscan);
-  return total + dir_size * per_table;
+  total += Malloc(8 * dir_size, /*noscan=*/false);  // make([]*table, dirSize)
+  for (uint64_t i = 0; i < dir_size; i++) total += SwissNewTable(capacity, group_size, group_noscan);
+  return total;
 }
 
 }  // namespace goretain

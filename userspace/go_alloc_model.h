@@ -18,12 +18,26 @@
 
 namespace goretain {
 
+// What one probed call put on the heap.
+struct AllocEstimate {
+  uint64_t bytes = 0;    // as the heap profile records them (see above)
+  uint32_t objects = 0;  // heap allocations (mallocgc calls) made
+
+  AllocEstimate& operator+=(const AllocEstimate& o) {
+    bytes += o.bytes;
+    objects += o.objects;
+    return *this;
+  }
+};
+
 class GoAllocModel {
  public:
   explicit GoAllocModel(const symbols::GoVersion& v);
 
   // Bytes recorded for one mallocgc(size, typ) call; `noscan` = the type has no pointers.
   uint64_t MallocBytes(uint64_t size, bool noscan) const;
+  // One mallocgc call (nothing for size 0, which returns &zerobase).
+  AllocEstimate Malloc(uint64_t size, bool noscan) const;
 
   // runtime.roundupsize as the runtime of this version computes it.
   uint64_t RoundUpSize(uint64_t size, bool noscan) const;
@@ -31,26 +45,53 @@ class GoAllocModel {
   // growslice: the new capacity for growing to new_len from old_cap (elements).
   int64_t NextSliceCap(int64_t new_len, int64_t old_cap) const;
 
-  // growslice: the bytes allocated for the new backing array (0 for zero-size elements).
-  uint64_t GrowSliceBytes(int64_t old_cap, int64_t new_len, uint64_t elem_size,
+  // growslice: the new backing array (nothing for zero-size elements).
+  AllocEstimate GrowSlice(int64_t old_cap, int64_t new_len, uint64_t elem_size,
                           bool elem_noscan) const;
+  uint64_t GrowSliceBytes(int64_t old_cap, int64_t new_len, uint64_t elem_size,
+                          bool elem_noscan) const {
+    return GrowSlice(old_cap, new_len, elem_size, elem_noscan).bytes;
+  }
 
-  // makemap/makemap64 (classic or Swiss, chosen by version): bytes allocated for
-  // make(map, hint). `header_on_stack` = the compiler passed a stack header (h/m != nil).
+  // makemap/makemap64 (classic or Swiss, chosen by version): what make(map, hint) allocates.
+  // `header_on_stack` = the compiler passed a stack header (h/m != nil).
   // `sized_size`/`sized_noscan` describe the bucket type (classic) or group type (Swiss).
-  uint64_t MakeMapBytes(int64_t hint, bool header_on_stack, uint64_t sized_size,
+  AllocEstimate MakeMap(int64_t hint, bool header_on_stack, uint64_t sized_size,
                         bool sized_noscan) const;
+  uint64_t MakeMapBytes(int64_t hint, bool header_on_stack, uint64_t sized_size,
+                        bool sized_noscan) const {
+    return MakeMap(hint, header_on_stack, sized_size, sized_noscan).bytes;
+  }
 
   // makemap_small: new(hmap) / new(maps.Map).
-  uint64_t MakeMapSmallBytes() const;
+  AllocEstimate MakeMapSmall() const;
+  uint64_t MakeMapSmallBytes() const { return MakeMapSmall().bytes; }
+
+  // Classic maps, runtime.hashGrow(t, h) with h.count = `count`, h.B = `b`: the new bucket array
+  // (one size up, or the same size when only overflow buckets piled up) and h.extra if needed.
+  AllocEstimate HashGrow(uint64_t count, unsigned b, bool has_extra, uint64_t bucket_size,
+                         bool bucket_noscan) const;
+
+  // Swiss maps, maps.newTable(typ, capacity): the table header and its group array.
+  AllocEstimate SwissNewTable(uint64_t capacity, uint64_t group_size, bool group_noscan) const;
+
+  // go1.26+ moveSlice*: `with_cap` = moveSlice/moveSliceNoScan (exact cap), else the NoCap
+  // variants that round len*size up to a size class.
+  AllocEstimate MoveSlice(uint64_t len_or_cap, uint64_t elem_size, bool elem_noscan,
+                          bool with_cap) const;
 
   bool swiss_maps() const { return swiss_; }
 
  private:
-  uint64_t ClassicMakeMapBytes(int64_t hint, bool header_on_stack, uint64_t bucket_size,
+  AllocEstimate ClassicMakeMap(int64_t hint, bool header_on_stack, uint64_t bucket_size,
                                bool bucket_noscan) const;
-  uint64_t SwissMakeMapBytes(int64_t hint, bool header_on_stack, uint64_t group_size,
+  AllocEstimate SwissMakeMap(int64_t hint, bool header_on_stack, uint64_t group_size,
                              bool group_noscan) const;
+  // makeBucketArray(t, b, nil): 2^b buckets plus preallocated overflow buckets from b >= 4.
+  // `preallocated_overflow` tells whether the caller must allocate h.extra.
+  AllocEstimate BucketArray(unsigned b, uint64_t bucket_size, bool bucket_noscan,
+                            bool* preallocated_overflow) const;
+  bool OverLoadFactor(uint64_t count, unsigned b) const;
 
   int minor_;
   bool malloc_headers_;   // go1.22+: 8-byte type header on pointerful objects > 512 B

@@ -22,6 +22,7 @@ struct TraceOptions {
   size_t top = 0;                         // 0 = all call sites
   uint32_t stack_depth = 0;               // frames beyond the call site in the JSON stack
   uint32_t ringbuf_mb = 32;
+  bool assigns = false;                   // --assigns: probe every map insert
   bool verbose = false;
 };
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "userspace/stack_check_finder.h"
+#include "userspace/x86_code.h"
 
 namespace goretain {
 namespace {
@@ -13,9 +13,17 @@ constexpr uint32_t kTypePtrdataOffset = 8;
 // maptype.bucket (classic) and abi.SwissMapType.Group (Swiss) are both at offset 64.
 constexpr int32_t kMapTypeSizedTypeOffset = 64;
 
-struct ProbeTarget {
+// A probe at a function's entry (on its stack-check JBE when it has one).
+struct EntryProbe {
   const char* symbol;
   bool required;
+  gr_probe_spec spec;
+};
+
+// Probes on every `CALL callee` inside `container`: the allocations a runtime map function makes
+// while growing a map. Each probe only fires on the path that allocates.
+struct CallProbe {
+  const char* callee;
   gr_probe_spec spec;
 };
 
@@ -25,16 +33,29 @@ gr_probe_spec Spec(gr_kind kind, gr_func func, gr_abi abi, uint8_t type_arg, int
   s.func = func;
   s.abi = abi;
   s.type_arg = type_arg;
+  s.deref_arg = GR_NO_ARG;
   s.sized_type_ptr_off = sized_off;
   s.type_size_off = kTypeSizeOffset;
   s.type_ptrdata_off = kTypePtrdataOffset;
   return s;
 }
 
-std::vector<ProbeTarget> TargetsFor(const symbols::GoVersion& v) {
-  // Register order (ABIInternal): args[0]=RAX, [1]=RBX, [2]=RCX, [3]=RDI, [4]=RSI.
+gr_probe_spec WithDeref(gr_probe_spec s, uint8_t arg, uint32_t off, uint8_t words) {
+  s.deref_arg = arg;
+  s.deref_off = off;
+  s.deref_words = words;
+  return s;
+}
+
+constexpr const char* kMapAssignFunctions[] = {
+    "runtime.mapassign",        "runtime.mapassign_fast32",  "runtime.mapassign_fast64",
+    "runtime.mapassign_fast64ptr", "runtime.mapassign_faststr",
+};
+
+// Register order (ABIInternal): args[0]=RAX, [1]=RBX, [2]=RCX, [3]=RDI, [4]=RSI.
+std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, const PlanOptions& opts) {
   const bool new_growslice = v.AtLeast(1, 20);
-  return {
+  std::vector<EntryProbe> probes = {
       // makemap(t *maptype, hint int, h *hmap) *hmap
       {"runtime.makemap", true,
        Spec(GR_KIND_MAP_MAKE, GR_FUNC_MAKEMAP, GR_ABI_DEFAULT, 0, kMapTypeSizedTypeOffset)},
@@ -50,6 +71,64 @@ std::vector<ProbeTarget> TargetsFor(const symbols::GoVersion& v) {
        Spec(GR_KIND_SLICE_GROW, GR_FUNC_GROWSLICE,
             new_growslice ? GR_ABI_GROWSLICE_120 : GR_ABI_GROWSLICE_117,
             new_growslice ? 4 : 0, -1)},
+      // go1.26+: escaping appends built in a stack buffer reach the heap here, not via growslice.
+      {"runtime.moveSlice", false, Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE, GR_ABI_DEFAULT, 0, -1)},
+      {"runtime.moveSliceNoScan", false,
+       Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOSCAN, GR_ABI_DEFAULT, GR_NO_ARG, -1)},
+      {"runtime.moveSliceNoCap", false,
+       Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOCAP, GR_ABI_DEFAULT, 0, -1)},
+      {"runtime.moveSliceNoCapNoScan", false,
+       Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOCAP_NOSCAN, GR_ABI_DEFAULT, GR_NO_ARG, -1)},
+  };
+  if (!v.AtLeast(1, 24)) {
+    // hashGrow(t *maptype, h *hmap): the model needs h.count, h.B and h.extra (hmap words 0-5).
+    probes.push_back({"runtime.hashGrow", false,
+                      WithDeref(Spec(GR_KIND_MAP_GROW, GR_FUNC_HASHGROW, GR_ABI_DEFAULT, 0,
+                                     kMapTypeSizedTypeOffset),
+                                1, 0, 6)});
+  }
+  if (opts.assigns) {
+    for (const char* fn : kMapAssignFunctions) {
+      probes.push_back({fn, false, Spec(GR_KIND_MAP_GROW, GR_FUNC_MAPASSIGN, GR_ABI_DEFAULT, 0, -1)});
+    }
+  }
+  return probes;
+}
+
+// Runtime functions whose allocation calls are map growth.
+std::vector<const char*> GrowthContainersFor(const symbols::GoVersion& v) {
+  std::vector<const char*> c(std::begin(kMapAssignFunctions), std::end(kMapAssignFunctions));
+  if (!v.AtLeast(1, 24)) {
+    // First bucket and indirect keys/values in mapassign*; overflow buckets (and the mapextra /
+    // overflow-list headers of createOverflow) in newoverflow. hashGrow has its entry probe.
+    c.push_back("runtime.(*hmap).newoverflow");
+    return c;
+  }
+  for (const char* fn : {"internal/runtime/maps.(*Map).growToSmall",
+                         "internal/runtime/maps.(*Map).growToTable",
+                         "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split",
+                         "internal/runtime/maps.(*Map).installTableSplit",
+                         "internal/runtime/maps.(*Map).putSlotSmall",
+                         "internal/runtime/maps.(*table).uncheckedPutSlot",
+                         "internal/runtime/maps.(*table).PutSlot"}) {
+    c.push_back(fn);
+  }
+  return c;
+}
+
+std::vector<CallProbe> GrowthCallees() {
+  const auto grow = [](gr_func f, uint8_t type_arg, int32_t sized_off) {
+    return Spec(GR_KIND_MAP_GROW, f, GR_ABI_DEFAULT, type_arg, sized_off);
+  };
+  return {
+      {"runtime.newobject", grow(GR_FUNC_CALL_NEWOBJECT, 0, -1)},             // (typ)
+      {"internal/runtime/maps.newobject", grow(GR_FUNC_CALL_NEWOBJECT, 0, -1)},
+      {"runtime.newarray", grow(GR_FUNC_CALL_NEWARRAY, 0, -1)},               // (typ, n)
+      {"internal/runtime/maps.newarray", grow(GR_FUNC_CALL_NEWARRAY, 0, -1)},
+      {"runtime.makeslice", grow(GR_FUNC_CALL_MAKESLICE, 0, -1)},             // (et, len, cap)
+      {"runtime.mallocgc", grow(GR_FUNC_CALL_MALLOCGC, 1, -1)},               // (size, typ, zero)
+      {"internal/runtime/maps.newTable",                                     // (mt, capacity, ..)
+       grow(GR_FUNC_CALL_NEWTABLE, 0, kMapTypeSizedTypeOffset)},
   };
 }
 
@@ -58,14 +137,14 @@ std::vector<ProbeTarget> TargetsFor(const symbols::GoVersion& v) {
 std::string ProbePlan::Describe() const {
   std::string out = fmt::format("probe plan for {} ({} probes)", go_version.raw, probes.size());
   for (const auto& p : probes) {
-    out += fmt::format("\n  {:<24} entry {:#x} probe {:#x} (+{}, {}) file offset {:#x}", p.symbol,
+    out += fmt::format("\n  {:<48} entry {:#x} probe {:#x} (+{}, {}) file offset {:#x}", p.symbol,
                        p.function_entry.value, p.address.value, p.address - p.function_entry,
-                       p.on_stack_check ? "stack-check JBE" : "entry", p.file_offset.value);
+                       p.on_stack_check ? "stack-check JBE" : (p.spec.flags & GR_PROBE_MID_FUNCTION) ? "call" : "entry", p.file_offset.value);
   }
   return out;
 }
 
-Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary) {
+Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts) {
   const symbols::GoVersion& v = binary.build_info().go_version;
   if (v.major == 0) {
     return MakeError(ErrorCode::kUnsupported,
@@ -78,7 +157,19 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary) {
   }
 
   ProbePlan plan{v, {}};
-  for (const ProbeTarget& t : TargetsFor(v)) {
+  auto add = [&](const std::string& symbol, ElfVaddr entry, ElfVaddr at, bool on_check,
+                 gr_probe_spec spec) -> Status {
+    auto off = binary.elf().ToFileOffset(at);
+    if (!off) {
+      return MakeError(ErrorCode::kBadInput,
+                       fmt::format("{} at {:#x} is not in a loadable segment of {}", symbol,
+                                   at.value, binary.elf().path()));
+    }
+    plan.probes.push_back(PlannedProbe{symbol, entry, at, *off, on_check, spec});
+    return Ok{};
+  };
+
+  for (const EntryProbe& t : EntryProbesFor(v, opts)) {
     const symbols::Function* fn = binary.FindFunction(t.symbol);
     if (!fn) {
       if (t.required) {
@@ -87,20 +178,37 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary) {
       }
       continue;
     }
-    PlannedProbe p{t.symbol, fn->entry, fn->entry, FileOffset{}, false, t.spec};
-    if (auto branch = FindStackCheckBranch(binary.Code(*fn))) {
-      p.address = fn->entry + branch->offset;
-      p.on_stack_check = true;
-      p.spec.flags |= GR_PROBE_ON_STACK_CHECK_JBE;
+    gr_probe_spec spec = t.spec;
+    ElfVaddr at = fn->entry;
+    const auto branch = FindStackCheckBranch(binary.Code(*fn));
+    if (branch) {
+      at = fn->entry + branch->offset;
+      spec.flags |= GR_PROBE_ON_STACK_CHECK_JBE;
     }
-    auto off = binary.elf().ToFileOffset(p.address);
-    if (!off) {
-      return MakeError(ErrorCode::kBadInput,
-                       fmt::format("{} at {:#x} is not in a loadable segment of {}", t.symbol,
-                                   p.address.value, binary.elf().path()));
+    if (auto s = add(t.symbol, fn->entry, at, branch.has_value(), spec); !s) return s.error();
+  }
+
+  // Map growth: a probe on each allocating CALL inside the runtime's map functions.
+  std::vector<CallProbe> callees = GrowthCallees();
+  std::vector<uint64_t> callee_entries;
+  std::vector<const CallProbe*> callee_of_entry;
+  for (const CallProbe& c : callees) {
+    if (const symbols::Function* fn = binary.FindFunction(c.callee)) {
+      callee_entries.push_back(fn->entry.value);
+      callee_of_entry.push_back(&c);
     }
-    p.file_offset = *off;
-    plan.probes.push_back(std::move(p));
+  }
+  for (const char* container : GrowthContainersFor(v)) {
+    const symbols::Function* fn = binary.FindFunction(container);
+    if (!fn) continue;
+    for (const CallInstruction& call : FindCalls(binary.Code(*fn), fn->entry.value, callee_entries)) {
+      const size_t i = std::find(callee_entries.begin(), callee_entries.end(), call.target) -
+                       callee_entries.begin();
+      gr_probe_spec spec = callee_of_entry[i]->spec;
+      spec.flags |= GR_PROBE_MID_FUNCTION;
+      const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
+      if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s.error();
+    }
   }
   return plan;
 }

@@ -18,6 +18,7 @@ struct PlannedProbe {
   ElfVaddr address;        // the probed instruction
   FileOffset file_offset;  // what the uprobe API takes
   bool on_stack_check;     // placed on the stack-check JBE (emulated, morestack-aware)
+                           // (call probes: on an emulated CALL inside the function)
   gr_probe_spec spec;
 };
 
@@ -29,11 +30,15 @@ struct ProbePlan {
   std::string Describe() const;
 };
 
+struct PlanOptions {
+  bool assigns = false;  // also probe every runtime.mapassign* call (per-insert counts)
+};
+
 // Oldest release supported: Go 1.17 introduced the register ABI on amd64.
 inline constexpr int kMinGoMinor = 17;
 
 // Errors: kUnsupported (Go version too old or unknown, architecture, a required runtime function
 // missing), kBadInput (a probe address outside the file's loadable segments).
-Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary);
+Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts = {});
 
 }  // namespace goretain

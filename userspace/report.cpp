@@ -71,6 +71,8 @@ std::string RenderJson(const Report& r, size_t top) {
         {"type", c.type.empty() ? Json(nullptr) : Json(c.type)},
         {"alloc_objects", c.alloc_objects},
         {"alloc_bytes", c.alloc_bytes},
+        {"heap_objects", c.heap_objects},
+        {"assigns", r.assigns_counted ? Json(c.assigns) : Json(nullptr)},
         {"retained_objects", nullptr},
         {"retained_bytes", nullptr},
         {"stack", std::move(stack)},
@@ -90,29 +92,39 @@ std::string RenderTable(const Report& r, size_t top) {
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   if (n == 0) return out + "no map or slice allocations seen\n";
 
-  struct Cells {
-    std::string kind, bytes, objects, where, function, type;
+  // Columns: left-aligned text or right-aligned numbers; ASSIGNS only with --assigns.
+  struct Column {
+    const char* header;
+    bool right;
   };
-  std::vector<Cells> rows;
-  rows.push_back({"KIND", "ALLOC", "OBJECTS", "LOCATION", "FUNCTION", "TYPE"});
+  std::vector<Column> cols = {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true}};
+  if (r.assigns_counted) cols.push_back({"ASSIGNS", true});
+  cols.insert(cols.end(), {{"LOCATION", false}, {"FUNCTION", false}, {"TYPE", false}});
+
+  std::vector<std::vector<std::string>> rows;
+  rows.emplace_back();
+  for (const auto& c : cols) rows.back().push_back(c.header);
   for (size_t i = 0; i < n; i++) {
     const CallsiteRow& c = r.callsites[i];
-    rows.push_back({KindName(c.kind), HumanBytes(c.alloc_bytes), std::to_string(c.alloc_objects),
-                    c.site.file.empty() ? "?" : fmt::format("{}:{}", ShortFile(c.site.file), c.site.line),
-                    c.site.function, c.type.empty() ? "-" : c.type});
+    std::vector<std::string> row = {KindName(c.kind), HumanBytes(c.alloc_bytes),
+                                    std::to_string(c.alloc_objects)};
+    if (r.assigns_counted) row.push_back(std::to_string(c.assigns));
+    row.push_back(c.site.file.empty() ? "?" : fmt::format("{}:{}", ShortFile(c.site.file), c.site.line));
+    row.push_back(c.site.function);
+    row.push_back(c.type.empty() ? "-" : c.type);
+    rows.push_back(std::move(row));
   }
-  size_t w[5] = {};
+  std::vector<size_t> width(cols.size(), 0);
   for (const auto& row : rows) {
-    w[0] = std::max(w[0], row.kind.size());
-    w[1] = std::max(w[1], row.bytes.size());
-    w[2] = std::max(w[2], row.objects.size());
-    w[3] = std::max(w[3], row.where.size());
-    w[4] = std::max(w[4], row.function.size());
+    for (size_t i = 0; i < row.size(); i++) width[i] = std::max(width[i], row[i].size());
   }
   for (const auto& row : rows) {
-    std::string line = fmt::format("{:<{}}  {:>{}}  {:>{}}  {:<{}}  {:<{}}  {}", row.kind, w[0],
-                                   row.bytes, w[1], row.objects, w[2], row.where, w[3],
-                                   row.function, w[4], row.type);
+    std::string line;
+    for (size_t i = 0; i < row.size(); i++) {
+      if (i) line += "  ";
+      line += cols[i].right ? fmt::format("{:>{}}", row[i], width[i])
+                            : fmt::format("{:<{}}", row[i], width[i]);
+    }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

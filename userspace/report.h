@@ -25,6 +25,7 @@ struct Report {
   std::optional<uint64_t> gc_cycles;  // null until liveness tracking exists
   uint64_t events_received = 0;
   uint64_t events_dropped = 0;
+  bool assigns_counted = false;  // --assigns: per-call-site map insert counts are meaningful
   std::vector<CallsiteRow> callsites;  // sorted by alloc_bytes, descending
 };
 

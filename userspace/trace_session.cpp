@@ -67,7 +67,7 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
-  auto plan = BuildProbePlan(**bin);
+  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns});
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
@@ -144,6 +144,7 @@ Report TraceSession::BuildReport() {
   r.events_received = aggregator_->received();
   r.events_dropped = tracer_->ReadCounters().dropped;
   r.callsites = aggregator_->Rows();
+  r.assigns_counted = opts_.assigns;
   return r;
 }
 

@@ -1,4 +1,4 @@
-#include "userspace/stack_check_finder.h"
+#include "userspace/x86_code.h"
 
 #include <capstone/capstone.h>
 
@@ -54,6 +54,37 @@ std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> co
   }
   if (raw) cs_free(raw, n);
   return result;
+}
+
+std::vector<CallInstruction> FindCalls(std::span<const uint8_t> code, uint64_t entry,
+                                       std::span<const uint64_t> targets) {
+  std::vector<CallInstruction> calls;
+  CapstoneHandle cs;
+  if (!cs.ok || code.empty() || targets.empty()) return calls;
+  cs_insn* insn = cs_malloc(cs.handle);
+  const uint8_t* p = code.data();
+  size_t left = code.size();
+  uint64_t addr = entry;
+  while (left > 0) {
+    if (!cs_disasm_iter(cs.handle, &p, &left, &addr, insn)) {
+      p++;  // undecodable byte: resynchronize on the next one
+      left--;
+      addr++;
+      continue;
+    }
+    if (insn->id != X86_INS_CALL) continue;
+    const cs_x86& x86 = insn->detail->x86;
+    if (x86.op_count != 1 || x86.operands[0].type != X86_OP_IMM) continue;
+    const uint64_t target = static_cast<uint64_t>(x86.operands[0].imm);
+    for (uint64_t t : targets) {
+      if (t == target) {
+        calls.push_back(CallInstruction{insn->address - entry, target});
+        break;
+      }
+    }
+  }
+  cs_free(insn, 1);
+  return calls;
 }
 
 }  // namespace goretain

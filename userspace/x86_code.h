@@ -1,5 +1,8 @@
-// Finds where to place an entry probe in a Go function: on the conditional jump of its
-// stack-bound check, decoded with a real disassembler (Capstone).
+// Decoding Go functions' amd64 code (with Capstone, a real disassembler) to place probes on
+// instructions the kernel emulates instead of single-stepping.
+//
+// FindStackCheckBranch: where to place an entry probe in a Go function: on the conditional jump
+// of its stack-bound check.
 //
 // Why: the first instruction of a Go function is `CMP SP, 16(R14)` (or `LEA r, -N(SP); CMP r,
 // 16(R14)` for large frames). A uprobe there must be single-stepped by the kernel (~15 us per hit
@@ -12,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace goretain {
 
@@ -24,5 +28,17 @@ struct StackCheckBranch {
 // function starts with Go's stack-bound check followed by JBE; nullopt otherwise (e.g. NOSPLIT
 // functions without a check), in which case the caller probes the entry instruction instead.
 std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> code);
+
+struct CallInstruction {
+  uint64_t offset;  // from the function's entry
+  uint64_t target;  // absolute address called
+};
+
+// Every direct `CALL rel32` in `code` (a whole function starting at `entry`) whose target is in
+// `targets`. Such a call is emulated by the kernel's uprobe code (~1 us per hit), and a probe on
+// it sees the callee's register arguments. Decoding skips bytes it cannot decode (Go pads
+// functions with INT3), so one bad byte does not hide the rest of the function.
+std::vector<CallInstruction> FindCalls(std::span<const uint8_t> code, uint64_t entry,
+                                       std::span<const uint64_t> targets);
 
 }  // namespace goretain

@@ -1,5 +1,5 @@
 // FindStackCheckBranch on hand-assembled Go prologues (bytes as emitted by Go 1.19-1.25).
-#include "userspace/stack_check_finder.h"
+#include "userspace/x86_code.h"
 
 #include <gtest/gtest.h>
 
