@@ -100,8 +100,15 @@ std::vector<const char*> GrowthContainersFor(const symbols::GoVersion& v) {
   std::vector<const char*> c(std::begin(kMapAssignFunctions), std::end(kMapAssignFunctions));
   if (!v.AtLeast(1, 24)) {
     // First bucket and indirect keys/values in mapassign*; overflow buckets (and the mapextra /
-    // overflow-list headers of createOverflow) in newoverflow. hashGrow has its entry probe.
-    c.push_back("runtime.(*hmap).newoverflow");
+    // overflow-list headers of createOverflow, when not inlined) in newoverflow, which the
+    // incremental evacuation also calls. hashGrow has its entry probe (its bucket array is
+    // computed by the model), so it is no container.
+    for (const char* fn : {"runtime.(*hmap).newoverflow", "runtime.(*hmap).createOverflow",
+                           "runtime.evacuate", "runtime.evacuate_fast32", "runtime.evacuate_fast64",
+                           "runtime.evacuate_faststr", "runtime.growWork", "runtime.growWork_fast32",
+                           "runtime.growWork_fast64", "runtime.growWork_faststr"}) {
+      c.push_back(fn);
+    }
     return c;
   }
   for (const char* fn : {"internal/runtime/maps.(*Map).growToSmall",

@@ -83,9 +83,12 @@ func appendItems(n int) {
 	sinkItems = s
 }
 
+var block [16]byte
+
 //go:noinline
 func appendBytes(n int) {
-	s := make([]byte, 0, 16) // want: slice.make bytes
+	var s []byte
+	s = append(s, block[:]...) // want: slice.grow block
 	for i := 0; i < n; i++ {
 		s = append(s, byte(i)) // want: slice.grow bytes
 	}

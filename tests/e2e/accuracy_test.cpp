@@ -1,0 +1,98 @@
+// accuracy: goretain's bytes and heap objects per call site against the target's own exact heap
+// profile (runtime.MemProfileRate = 1, tests/targets/internal/groundtruth), for every map and slice
+// allocation path the target exercises (tests/targets/accuracy/main.go).
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "harness.h"
+
+namespace e2e {
+namespace {
+
+struct Totals {
+  int64_t objects = 0;
+  int64_t bytes = 0;
+};
+
+// Every `// want:` line of the target's source.
+std::vector<int> WantLines(const std::string& target) {
+  std::ifstream in(TargetSource(target));
+  std::vector<int> lines;
+  std::string line;
+  for (int n = 1; std::getline(in, line); n++) {
+    if (line.find("// want:") != std::string::npos) lines.push_back(n);
+  }
+  return lines;
+}
+
+class Accuracy : public E2ETest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(Accuracy, BytesAndObjectsEqualTheRuntimesOwnProfile) {
+  const std::string exe = Target("accuracy", GetParam());
+  const fs::path out = tmp_ / "report.json", profile = tmp_ / "profile.json";
+  Process gr = Goretain({"--format", "json", "--output", out.string(), "--", exe, "-profile",
+                         profile.string()});
+  ASSERT_EQ(gr.Wait(60s), 0) << gr.Describe();
+  json report, truth;
+  ASSERT_TRUE(OneReport(ReadFile(out), &report));
+  truth = json::parse(ReadFile(profile));
+  EXPECT_EQ(report["events"]["dropped"], 0);
+
+  // Per source line of the target: all kinds summed (one line may both make a map and append).
+  const std::string source = TargetSource("accuracy").string();
+  std::map<int, Totals> ours, runtime;
+  for (const auto& c : report["callsites"]) {
+    if (c["file"] != source) continue;
+    ours[c["line"].get<int>()].objects += c["heap_objects"].get<int64_t>();
+    ours[c["line"].get<int>()].bytes += c["alloc_bytes"].get<int64_t>();
+  }
+  for (const auto& s : truth) {
+    if (s["file"] != source) continue;
+    runtime[s["line"].get<int>()].objects += s["alloc_objects"].get<int64_t>();
+    runtime[s["line"].get<int>()].bytes += s["alloc_bytes"].get<int64_t>();
+  }
+  const std::vector<int> lines = WantLines("accuracy");
+  ASSERT_GE(lines.size(), 11u);
+  for (int line : lines) {
+    if (runtime[line].objects == 0) continue;  // e.g. `make([]byte, 0, 16)` stays on the stack
+    EXPECT_EQ(ours[line].objects, runtime[line].objects) << "heap objects at main.go:" << line;
+    EXPECT_EQ(ours[line].bytes, runtime[line].bytes) << "bytes at main.go:" << line << "\n"
+                                                     << DescribeCallsites(report, 30);
+  }
+  // Every map and append line really allocated: the comparison above is not vacuous.
+  for (const char* label : {"hinted", "intmap", "strmap", "bigmap"}) {
+    EXPECT_GT(runtime[WantLine("accuracy", "map.make", label)].objects, 0) << label;
+  }
+  for (const char* label : {"intmap", "strmap", "bigmap"}) {
+    EXPECT_GT(runtime[WantLine("accuracy", "map.grow", label)].bytes, 100000) << label;
+  }
+  for (const char* label : {"ints", "items", "bytes"}) {
+    EXPECT_GT(runtime[WantLine("accuracy", "slice.grow", label)].bytes, 1000000) << label;
+  }
+
+  // Calls, kinds and types as the user wrote them.
+  const json* hinted = FindCallsite(report, "map.make", "main.makeHinted",
+                                    WantLine("accuracy", "map.make", "hinted"));
+  ASSERT_NE(hinted, nullptr) << DescribeCallsites(report, 30);
+  EXPECT_EQ((*hinted)["alloc_objects"], 500);
+  EXPECT_EQ((*hinted)["type"], "map[int]int");
+  const json* strmap = FindCallsite(report, "map.grow", "main.growStringMap",
+                                    WantLine("accuracy", "map.grow", "strmap"));
+  ASSERT_NE(strmap, nullptr) << DescribeCallsites(report, 30);
+  EXPECT_EQ((*strmap)["type"], "map[string]int");
+  const json* big = FindCallsite(report, "map.grow", "main.growBigValueMap",
+                                 WantLine("accuracy", "map.grow", "bigmap"));
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ((*big)["type"], "map[int]main.big");
+  const json* items = FindCallsite(report, "slice.grow", "main.appendItems",
+                                   WantLine("accuracy", "slice.grow", "items"));
+  ASSERT_NE(items, nullptr);
+  EXPECT_EQ((*items)["type"], "[]main.item");
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, Accuracy, ::testing::Values("default", "pie", "noopt"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace e2e
