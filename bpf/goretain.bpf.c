@@ -21,7 +21,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile struct gr_config cfg = {
-	.stack_depth = 1,
+	.stack_depth = 8,
+	.extra_frames = 0,
 };
 
 struct {
@@ -57,6 +58,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct gr_event);
 } scratch SEC(".maps");
+
+/* Wake the reader only when a quarter of the buffer is filled. */
+static __always_inline __u64 ringbuf__wakeup_flag(void)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	return avail > size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void counter__inc(__u32 idx)
 {
@@ -107,11 +117,19 @@ static __always_inline void event__read_deref(struct gr_event *e, const struct g
 /* The call stack through the saved-BP chain: [BP] = caller's BP, [BP+8] = return PC.
  * At a function's entry (before it pushes BP) the return address is at [SP] and BP is already
  * the caller's frame; inside a body (GR_PROBE_MID_FUNCTION) the return address is at [BP+8]. */
+static __always_inline bool in_runtime(const struct gr_probe_spec *spec, __u64 pc, __u64 bias)
+{
+	pc -= bias;
+	return pc >= spec->runtime_lo && pc < spec->runtime_hi;
+}
+
 static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct pt_regs *regs,
-					       const struct gr_probe_spec *spec)
+					       const struct gr_probe_spec *spec, __u64 bias)
 {
 	__u64 fp = go__fp(regs);
 	__u32 depth = 0;
+	/* The walk stops extra_frames after the first frame outside the runtime (the call site). */
+	__u32 stop = GR_MAX_STACK;
 
 	if (spec->flags & GR_PROBE_MID_FUNCTION) {
 		__u64 frame[2];
@@ -124,15 +142,19 @@ static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct 
 		return 0;
 	}
 	depth = 1;
+	if (!in_runtime(spec, e->stack[0], bias))
+		stop = cfg.extra_frames;
 	for (__u32 i = 1; i < GR_MAX_STACK; i++) {
 		__u64 frame[2];
 
-		if (i >= cfg.stack_depth || !fp)
+		if (i >= cfg.stack_depth || i > stop || !fp)
 			break;
 		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) || !frame[1])
 			break;
 		e->stack[i] = frame[1];
 		depth = i + 1;
+		if (stop == GR_MAX_STACK && !in_runtime(spec, frame[1], bias))
+			stop = i + cfg.extra_frames;
 		if (frame[0] <= fp) /* stacks grow down: a caller's frame is always higher */
 			break;
 		fp = frame[0];
@@ -147,10 +169,12 @@ int gr_alloc_probe(struct pt_regs *regs)
 	__u32 tgid = pid_tgid >> 32;
 	__u32 spec_idx, zero = 0;
 	struct gr_probe_spec *spec;
+	struct gr_target *target;
 	struct gr_event *e;
 	__u32 depth, type_arg;
 
-	if (!bpf_map_lookup_elem(&targets, &tgid))
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	if (!target)
 		return 0;
 	spec_idx = (__u32)bpf_get_attach_cookie(regs);
 	spec = bpf_map_lookup_elem(&probe_specs, &spec_idx);
@@ -183,12 +207,14 @@ int gr_alloc_probe(struct pt_regs *regs)
 	event__read_type(e, spec);
 	event__read_deref(e, spec);
 
-	depth = event__walk_stack(e, regs, spec);
+	depth = event__walk_stack(e, regs, spec, target->load_bias);
 	e->stack_depth = depth;
 	if (depth > GR_MAX_STACK) /* for the verifier */
 		depth = GR_MAX_STACK;
 
-	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64), 0)) {
+	/* No wakeup per event (it costs more than the event): the reader polls on a short timer, and
+	 * is woken only when the buffer fills up. */
+	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64), ringbuf__wakeup_flag())) {
 		counter__inc(GR_COUNTER_DROPPED);
 		return 0;
 	}

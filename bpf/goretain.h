@@ -98,18 +98,22 @@ struct gr_probe_spec {
   __u32 type_ptrdata_off;
   __u32 deref_off;
   __u32 pad2;
+  /* Link-time address range holding the Go runtime's code. The frame walk goes on while return
+   * addresses (minus the process's load bias) fall inside it, i.e. until the first frame outside
+   * the runtime: the call site. */
+  __u64 runtime_lo;
+  __u64 runtime_hi;
 };
 
 /* Per-process state, keyed by tgid in the `targets` hash map. */
 struct gr_target {
-  __u32 flags; /* reserved */
-  __u32 pad;
+  __u64 load_bias; /* process address - link-time address of its executable (0 unless PIE) */
 };
 
 /* Global configuration, set in .rodata before load. */
 struct gr_config {
-  __u32 stack_depth; /* frames to record, 1..GR_MAX_STACK */
-  __u32 pad;
+  __u32 stack_depth;  /* frames to record at most, 1..GR_MAX_STACK */
+  __u32 extra_frames; /* frames to record beyond the call site (--stack-depth) */
 };
 
 /* Ring buffer record. Variable length: only stack[0 .. stack_depth) is sent. */

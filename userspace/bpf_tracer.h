@@ -25,7 +25,8 @@ struct ring_buffer;
 namespace goretain {
 
 struct TracerConfig {
-  uint32_t stack_depth = 8;             // frames recorded per event (1..GR_MAX_STACK)
+  uint32_t stack_depth = 8;             // frames recorded per event at most (1..GR_MAX_STACK)
+  uint32_t extra_frames = 0;            // frames recorded beyond the first non-runtime one
   uint64_t ringbuf_bytes = 32ull << 20; // power of two, multiple of the page size
 };
 
@@ -52,11 +53,12 @@ class BpfTracer {
   // attached by this call are detached again.
   Result<int> AttachExecutable(const std::string& path, const ProbePlan& plan);
 
-  Status AddTarget(uint32_t pid);
+  // `load_bias`: the process's address minus the link-time address of its executable.
+  Status AddTarget(uint32_t pid, uint64_t load_bias);
   void RemoveTarget(uint32_t pid);
 
-  // Waits up to timeout_ms for events and hands them to the handler. Returns the count handled.
-  // An interrupted wait (signal) returns 0.
+  // Waits up to timeout_ms (or until the buffer fills up: the BPF side does not wake the reader
+  // per event), then hands every pending event to the handler. Returns the count handled.
   Result<int> Poll(int timeout_ms);
   // Handles everything already in the ring buffer without waiting.
   Result<int> Drain();

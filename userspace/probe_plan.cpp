@@ -164,6 +164,14 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   }
 
   ProbePlan plan{v, {}};
+  // The runtime's code range, for the BPF frame walk (see gr_probe_spec.runtime_lo).
+  uint64_t runtime_lo = UINT64_MAX, runtime_hi = 0;
+  for (const symbols::Function& fn : binary.functions()) {
+    if (fn.name.starts_with("runtime.") || fn.name.starts_with("internal/runtime/")) {
+      runtime_lo = std::min(runtime_lo, fn.entry.value);
+      runtime_hi = std::max(runtime_hi, fn.end.value);
+    }
+  }
   auto add = [&](const std::string& symbol, ElfVaddr entry, ElfVaddr at, bool on_check,
                  gr_probe_spec spec) -> Status {
     auto off = binary.elf().ToFileOffset(at);
@@ -172,6 +180,8 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
                        fmt::format("{} at {:#x} is not in a loadable segment of {}", symbol,
                                    at.value, binary.elf().path()));
     }
+    spec.runtime_lo = runtime_lo;
+    spec.runtime_hi = runtime_hi;
     plan.probes.push_back(PlannedProbe{symbol, entry, at, *off, on_check, spec});
     return Ok{};
   };

@@ -26,7 +26,9 @@ void InstallStopHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-constexpr int kPollMs = 100;
+// The BPF side wakes the reader only when the ring buffer is a quarter full; between wakeups the
+// reader drains it on this timer (32 MiB hold ~150,000 events: far more than 20 ms bring).
+constexpr int kPollMs = 20;
 
 std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(' ')); }
 
@@ -87,7 +89,7 @@ Status TraceSession::AttachProcess(pid_t pid) {
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
-  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid)); !s) return s.error();
+  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid), *bias); !s) return s.error();
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
   targets_.push_back(ReportTarget{pid, info->exe_path, version});
   fmt::print(stderr, "goretain: tracing pid {} ({}, {}): {} probes attached\n", pid, info->exe_path,
@@ -107,7 +109,10 @@ Status TraceSession::Setup() {
   // BPF first: without privileges nothing else is worth doing.
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth);
   TracerConfig cfg;
-  cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, std::max<uint32_t>(8, opts_.stack_depth + 8));
+  // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
+  // evacuate -> newoverflow -> growslice) plus what the user asked for.
+  cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 8 + opts_.stack_depth);
+  cfg.extra_frames = opts_.stack_depth;
   cfg.ringbuf_bytes = uint64_t{opts_.ringbuf_mb} << 20;
   Aggregator* agg = aggregator_.get();
   auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
@@ -197,7 +202,9 @@ int TraceSession::Run() {
                 "from unregistered processes {}", counters.emitted, counters.dropped,
                 counters.morestack_skipped, counters.read_failed, aggregator_->unattributed());
   const Status reported = EmitReport();
+  spdlog::debug("report written; detaching");
   tracer_.reset();  // detach every probe before waiting for anything else
+  spdlog::debug("detached");
 
   if (!reported) return Fail(reported.error());
   if (command_) {
