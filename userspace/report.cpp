@@ -57,6 +57,8 @@ std::string RenderJson(const Report& r, size_t top) {
   j["targets"] = std::move(targets);
   j["gc_cycles"] = r.gc_cycles ? Json(*r.gc_cycles) : Json(nullptr);
   j["events"] = Json{{"received", r.events_received}, {"dropped", r.events_dropped}};
+  j["tracer"] = Json{{"cpu_s", std::round(r.tracer_cpu_s * 1000) / 1000},
+                     {"max_rss_kb", r.tracer_max_rss_kb}};
   Json sites = Json::array();
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   for (size_t i = 0; i < n; i++) {
@@ -87,8 +89,9 @@ std::string RenderTable(const Report& r, size_t top) {
   for (const auto& t : r.targets) {
     out += fmt::format("goretain: pid {} {} ({})\n", t.pid, t.exe, t.go_version);
   }
-  out += fmt::format("elapsed {:.1f}s, {} events, {} dropped\n\n", r.elapsed_s, r.events_received,
-                     r.events_dropped);
+  out += fmt::format("elapsed {:.1f}s, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
+                     r.elapsed_s, r.events_received, r.events_dropped, r.tracer_cpu_s,
+                     r.tracer_max_rss_kb / 1024);
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   if (n == 0) return out + "no map or slice allocations seen\n";
 

@@ -25,7 +25,10 @@ struct Report {
   std::optional<uint64_t> gc_cycles;  // null until liveness tracking exists
   uint64_t events_received = 0;
   uint64_t events_dropped = 0;
-  bool assigns_counted = false;  // --assigns: per-call-site map insert counts are meaningful
+  bool assigns_counted = false;
+  // What tracing cost goretain itself (its own process, not the target).
+  double tracer_cpu_s = 0;
+  uint64_t tracer_max_rss_kb = 0;  // --assigns: per-call-site map insert counts are meaningful
   std::vector<CallsiteRow> callsites;  // sorted by alloc_bytes, descending
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -149,6 +150,12 @@ Report TraceSession::BuildReport() {
   r.events_received = aggregator_->received();
   r.events_dropped = tracer_->ReadCounters().dropped;
   r.callsites = aggregator_->Rows();
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {  // goretain only, never the traced command
+    r.tracer_cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
+  }
   r.assigns_counted = opts_.assigns;
   return r;
 }

@@ -15,28 +15,13 @@ namespace {
 const char* const kEsbuild =
     GORETAIN_NPM_DIR "/esbuild-0.27.0/node_modules/@esbuild/linux-x64/bin/esbuild";
 
-// A project of `n` modules that import each other, each with objects, arrays, template strings
-// and many locals: enough parsing, scoping and printing work for esbuild's maps and slices.
+// scripts/gen-js-project.sh: modules that import each other, with enough parsing, scoping and
+// printing work for esbuild's maps and slices (the overhead benchmark bundles the same project).
 void WriteProject(const fs::path& dir, int n) {
-  fs::create_directories(dir);
-  for (int i = 0; i < n; i++) {
-    std::ofstream f(dir / ("m" + std::to_string(i) + ".js"));
-    std::vector<int> deps;
-    for (int d : {i * 7 % n, i * 13 % n, (i + 1) % n}) {
-      if (d > i) deps.push_back(d);
-    }
-    for (int d : deps) f << "import { f" << d << " } from './m" << d << ".js';\n";
-    f << "export function f" << i << "(x) {\n  const obj = { a: " << i << ", b: 'str" << i
-      << "', c: [1, 2, 3].map(v => v * x) };\n";
-    for (int k = 0; k < 40; k++) {
-      f << "  const v" << k << " = (x + " << k << ") * " << i << " + obj.a; if (v" << k
-        << " % 7 === 3) { obj['k" << k << "'] = `t${v" << k << "}`; }\n";
-    }
-    f << "  return obj.a";
-    for (int d : deps) f << " + f" << d << "(x + 1)";
-    f << ";\n}\n";
-  }
-  std::ofstream(dir / "index.js") << "import { f0 } from './m0.js';\nconsole.log(f0(1));\n";
+  Process gen = RunToEnd({"/bin/bash", GORETAIN_SOURCE_DIR "/scripts/gen-js-project.sh",
+                          dir.string(), std::to_string(n)},
+                         60s);
+  ASSERT_EQ(gen.exit_code(), 0) << gen.Describe();
 }
 
 // (function, line) of the innermost frame -> alloc_space, from `go tool pprof -raw`.
@@ -84,7 +69,7 @@ TEST_F(Esbuild, SwissMapsAndSlicesAgreeWithItsOwnHeapProfile) {
       << kEsbuild << " is missing: scripts/install-npm-binaries.sh installs it";
   const fs::path project = tmp_ / "project", heap = tmp_ / "esbuild.heap",
                  report_path = tmp_ / "report.json";
-  WriteProject(project, 3000);
+  ASSERT_NO_FATAL_FAILURE(WriteProject(project, 3000));
 
   Process gr = Goretain({"--format", "json", "--output", report_path.string(), "--", kEsbuild,
                          "--bundle", (project / "index.js").string(),

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Overhead benchmark: what tracing costs the traced program, side by side in one run.
+#
+# Workloads: tests/targets/churn (map- and slice-heavy Go loop, go1.19) and esbuild 0.27.0
+# (go1.25, Swiss maps) bundling a generated project. Each runs, interleaved, RUNS times in three
+# modes:
+#   untraced   the program alone
+#   goretain   goretain's default mode (-- COMMAND)
+#   naive      bpftrace with plain entry uprobes on the same runtime functions (the way one
+#              would do it by hand: a probe on each function's first instruction)
+# Times are the workload's own (churn prints elapsed_ms, esbuild prints "Done in Nms"), so a
+# tracer's attach and detach are not counted. Printed: medians, slowdowns, goretain's cost per
+# event, goretain's overhead as a fraction of the naive tool's, and goretain's own CPU per event.
+#
+# Usage: scripts/bench-overhead.sh [RUNS]   (root; Debian's bpftrace 0.17 needs tracefs, which
+# this script mounts for the naive runs if it is not mounted, and unmounts again)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=${1:-5}
+build=${GORETAIN_BENCH_BUILD_DIR:-$root/build-release}
+work=$(mktemp -d)
+mounted_tracefs=0
+cleanup() {
+  rm -rf "$work"
+  if ((mounted_tracefs)); then umount /sys/kernel/tracing || true; fi
+}
+trap cleanup EXIT
+
+[[ $(id -u) -eq 0 ]] || { echo "bench-overhead: run as root" >&2; exit 1; }
+export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS=-buildvcs=false
+export GORETAIN_NPM_DIR="${GORETAIN_NPM_DIR:-$build/npm}" npm_config_cache="$build/npm/.cache"
+"$root/scripts/install-deps.sh"
+"$root/scripts/install-npm-binaries.sh" >/dev/null
+"$root/scripts/build.sh" "$build" Release >/dev/null
+
+goretain="$build/userspace/goretain"
+churn="$build/tests/targets/churn"
+esbuild="$GORETAIN_NPM_DIR/esbuild-0.27.0/node_modules/@esbuild/linux-x64/bin/esbuild"
+"$root/scripts/gen-js-project.sh" "$work/project" 2000
+
+if [[ ! -e /sys/kernel/tracing/uprobe_events ]]; then
+  mount -t tracefs nodev /sys/kernel/tracing
+  mounted_tracefs=1
+fi
+
+# bpftrace program: entry uprobes on the runtime functions goretain observes, counted by stack.
+naive_probes() {
+  local bin=$1 list=() fn
+  for fn in runtime.makemap runtime.makemap_small runtime.growslice runtime.hashGrow \
+            'runtime.(*hmap).newoverflow' 'internal/runtime/maps.(*Map).growToSmall' \
+            'internal/runtime/maps.(*Map).growToTable' 'internal/runtime/maps.(*table).grow' \
+            'internal/runtime/maps.(*table).split'; do
+    if "$goretain" symbols "$bin" --func "$fn" >/dev/null 2>&1; then
+      list+=("uprobe:$bin:\"$fn\"")
+    fi
+  done
+  local IFS=,
+  echo "${list[*]} { @[ustack(3)] = count(); } END { clear(@); }"
+}
+
+# workload_ms NAME OUTPUT: the workload's own time in ms, from its output.
+workload_ms() {
+  case $1 in
+    churn) sed -n 's/.*elapsed_ms=\([0-9.]*\).*/\1/p' "$2" | tail -1 ;;
+    esbuild) sed -n 's/.*Done in \([0-9.]*\)ms.*/\1/p' "$2" | tail -1 ;;
+  esac
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+declare -A cmd
+cmd[churn]="$churn -rounds 200000"
+cmd[esbuild]="$esbuild --bundle $work/project/index.js --outfile=$work/out.js --log-level=info"
+
+for w in churn esbuild; do
+  bin=${cmd[$w]%% *}
+  probes=$(naive_probes "$bin")
+  : >"$work/$w.untraced" >"$work/$w.goretain" >"$work/$w.naive" >"$work/$w.events" >"$work/$w.cpu"
+  for ((r = 1; r <= runs; r++)); do
+    ${cmd[$w]} >"$work/out" 2>&1
+    workload_ms "$w" "$work/out" >>"$work/$w.untraced"
+
+    "$goretain" --format json -o "$work/report.json" -- ${cmd[$w]} >"$work/out" 2>&1
+    workload_ms "$w" "$work/out" >>"$work/$w.goretain"
+    sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.events"
+    sed -n 's/.*"cpu_s":\([0-9.]*\).*/\1/p' "$work/report.json" >>"$work/$w.cpu"
+
+    bpftrace -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
+    workload_ms "$w" "$work/out" >>"$work/$w.naive"
+  done
+done
+
+printf "\n%-8s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced goretain naive \
+  slow_gr slow_nv events "us/event" "gr/naive" "events/cpu-s"
+for w in churn esbuild; do
+  u=$(median <"$work/$w.untraced"); g=$(median <"$work/$w.goretain"); n=$(median <"$work/$w.naive")
+  ev=$(awk '{print $1}' "$work/$w.events" | median)
+  drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.events")
+  cpu=$(median <"$work/$w.cpu")
+  awk -v w="$w" -v u="$u" -v g="$g" -v n="$n" -v ev="$ev" -v cpu="$cpu" -v drops="$drops" 'BEGIN {
+    printf "%-8s %8.0fms %8.0fms %8.0fms %8.2fx %8.2fx %10d %12.3f %10.3f %12.0f\n", w, u, g, n,
+      g / u, n / u, ev, (g - u) * 1000 / ev, (g - u) / (n - u), ev / cpu
+    if (drops > 0) printf "  %s: %d events dropped over all goretain runs\n", w, drops
+  }'
+done
+echo
+echo "runs per mode: $runs (interleaved); times are medians of the workload's own measurement"
+echo "us/event = (goretain - untraced) / events; gr/naive = goretain's added time / naive's added time"
+echo "events/cpu-s = events handled per second of goretain's own CPU (its userspace path)"
