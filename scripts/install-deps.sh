@@ -10,8 +10,6 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
-  # real third-party Go binaries come from npm (scripts/install-npm-binaries.sh)
-  npm
   # the naive-tracer baseline of the overhead benchmark
   bpftrace
 )
@@ -22,6 +20,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Real third-party Go binaries come from npm (scripts/install-npm-binaries.sh). Any npm will do:
+# machines that already have Node.js from elsewhere must not get Debian's npm (it conflicts).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} == 0)); then
   exit 0

@@ -102,3 +102,50 @@ TEST(GoAllocModel, GrowSliceZeroSizeElementsAllocateNothing) {
 
 }  // namespace
 }  // namespace goretain
+
+namespace goretain {
+namespace {
+
+TEST(GoAllocModel, HashGrowMatchesFillingAMap) {
+  // Filling an empty map[int]int with 9 keys on go1.19 allocates 480 B (go-runtime.md §3.7):
+  // makemap_small 48, the first bucket 144 (in mapassign), and at the 9th insert hashGrow from
+  // B=0 (count 8) to B=1: 2 buckets = 288.
+  GoAllocModel go119(Go(19));
+  const AllocEstimate grow = go119.HashGrow(8, 0, false, kIntIntBucket, true);
+  EXPECT_EQ(grow.bytes, 288u);
+  EXPECT_EQ(grow.objects, 1u);
+  EXPECT_EQ(go119.MakeMapSmallBytes() + go119.Malloc(kIntIntBucket, true).bytes + grow.bytes, 480u);
+}
+
+TEST(GoAllocModel, HashGrowPreallocatesOverflowAndMapExtra) {
+  GoAllocModel go119(Go(19));
+  // count 104 at B=4 overloads (104 + 1 > 13 * 8): grow to B=5, 32 + 2 overflow buckets rounded
+  // into the 5376 B size class (37 buckets = 5328 B), plus new(mapextra) when h.extra is nil.
+  const AllocEstimate fresh = go119.HashGrow(104, 4, false, kIntIntBucket, true);
+  EXPECT_EQ(fresh.bytes, 5376u + 24u);
+  EXPECT_EQ(fresh.objects, 2u);
+  const AllocEstimate with_extra = go119.HashGrow(104, 4, true, kIntIntBucket, true);
+  EXPECT_EQ(with_extra.bytes, 5376u);
+  EXPECT_EQ(with_extra.objects, 1u);
+  // Not overloaded (too many overflow buckets): a same-size grow.
+  EXPECT_EQ(go119.HashGrow(10, 4, true, kIntIntBucket, true).bytes, 2688u);
+}
+
+TEST(GoAllocModel, SwissNewTableIsHeaderPlusGroups) {
+  GoAllocModel go125(Go(25));
+  const AllocEstimate t = go125.SwissNewTable(1024, kIntIntGroup, true);
+  EXPECT_EQ(t.bytes, 32u + 18432u);  // 128 groups * 136 B = 17408 -> 18432 size class
+  EXPECT_EQ(t.objects, 2u);
+}
+
+TEST(GoAllocModel, MoveSliceAllocatesTheEscapingCopy) {
+  GoAllocModel go126(Go(26));
+  EXPECT_EQ(go126.MoveSlice(5, 8, true, true).bytes, 48u);   // mallocgc(40): 48 B size class
+  EXPECT_EQ(go126.MoveSlice(5, 8, true, false).bytes, 48u);  // roundupsize(40) first: the same
+  EXPECT_EQ(go126.MoveSlice(1, 8, true, false).bytes, 8u);   // tiny: the requested size
+  EXPECT_EQ(go126.MoveSlice(100, 8, false, true).bytes, 896u);  // 800 B + 8 B header -> 896
+  EXPECT_EQ(go126.MoveSlice(0, 8, true, true).objects, 0u);
+}
+
+}  // namespace
+}  // namespace goretain
