@@ -29,6 +29,7 @@ enum gr_kind {
   GR_KIND_MAP_MAKE = 1,   /* make(map...) */
   GR_KIND_MAP_GROW = 2,   /* m[k] = v grew the map */
   GR_KIND_SLICE_GROW = 3, /* append grew the backing array */
+  GR_KIND_GC = 4,         /* a garbage collection cycle completed (not a call site) */
 };
 
 /* Which runtime function an attach point belongs to; userspace interprets args[] by it. */
@@ -53,6 +54,8 @@ enum gr_func {
   GR_FUNC_MOVESLICE_NOCAP = 13,     /* moveSliceNoCap(et *_type, old, len int) */
   GR_FUNC_MOVESLICE_NOCAP_NOSCAN = 14, /* moveSliceNoCapNoScan(elemSize uintptr, old, len int) */
   GR_FUNC_CALL_MALLOCGC = 15, /* mallocgc(size uintptr, typ *_type, needzero bool) */
+  /* gcMarkTermination: once per GC cycle, when marking is complete. */
+  GR_FUNC_GC_MARK_TERMINATION = 16,
 };
 
 /* Argument layouts that changed between Go releases. */

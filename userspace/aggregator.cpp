@@ -159,6 +159,10 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
     return;
   }
   const TracedProcess& p = pit->second;
+  if (e.kind == GR_KIND_GC) {
+    gc_cycles_++;
+    return;
+  }
   const bool is_assign = e.func == GR_FUNC_MAPASSIGN;
   const AllocEstimate alloc = is_assign ? AllocEstimate{} : EventAlloc(e, p);
   // Nothing reached the heap (stack-allocated map, zero-size elements): not an allocation.

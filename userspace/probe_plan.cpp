@@ -80,6 +80,9 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, const PlanOp
       {"runtime.moveSliceNoCapNoScan", false,
        Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOCAP_NOSCAN, GR_ABI_DEFAULT, GR_NO_ARG, -1)},
   };
+  // Once per GC cycle: counts completed cycles without any per-allocation cost.
+  probes.push_back({"runtime.gcMarkTermination", false,
+                    Spec(GR_KIND_GC, GR_FUNC_GC_MARK_TERMINATION, GR_ABI_DEFAULT, GR_NO_ARG, -1)});
   if (!v.AtLeast(1, 24)) {
     // hashGrow(t *maptype, h *hmap): the model needs h.count, h.B and h.extra (hmap words 0-5).
     probes.push_back({"runtime.hashGrow", false,

@@ -30,6 +30,7 @@ const char* KindName(gr_kind kind) {
     case GR_KIND_MAP_MAKE: return "map.make";
     case GR_KIND_MAP_GROW: return "map.grow";
     case GR_KIND_SLICE_GROW: return "slice.grow";
+    case GR_KIND_GC: return "gc";
   }
   return "unknown";
 }
@@ -89,8 +90,8 @@ std::string RenderTable(const Report& r, size_t top) {
   for (const auto& t : r.targets) {
     out += fmt::format("goretain: pid {} {} ({})\n", t.pid, t.exe, t.go_version);
   }
-  out += fmt::format("elapsed {:.1f}s, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
-                     r.elapsed_s, r.events_received, r.events_dropped, r.tracer_cpu_s,
+  out += fmt::format("elapsed {:.1f}s, {} GC cycles, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
+                     r.elapsed_s, r.gc_cycles.value_or(0), r.events_received, r.events_dropped, r.tracer_cpu_s,
                      r.tracer_max_rss_kb / 1024);
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   if (n == 0) return out + "no map or slice allocations seen\n";

@@ -148,6 +148,7 @@ Report TraceSession::BuildReport() {
   r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   r.targets = targets_;
   r.events_received = aggregator_->received();
+  r.gc_cycles = aggregator_->gc_cycles();
   r.events_dropped = tracer_->ReadCounters().dropped;
   r.callsites = aggregator_->Rows();
   struct rusage usage {};
