@@ -18,7 +18,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 build=${GORETAIN_BENCH_BUILD_DIR:-$root/build-release}
-work=$(mktemp -d)
+work=$(mktemp -d /tmp/grbenchXXXXXX)  # bpftrace's parser wants plain paths: no dots or dashes
 mounted_tracefs=0
 cleanup() {
   rm -rf "$work"
@@ -34,8 +34,11 @@ export GORETAIN_NPM_DIR="${GORETAIN_NPM_DIR:-$build/npm}" npm_config_cache="$bui
 "$root/scripts/build.sh" "$build" Release >/dev/null
 
 goretain="$build/userspace/goretain"
-churn="$build/tests/targets/churn"
-esbuild="$GORETAIN_NPM_DIR/esbuild-0.27.0/node_modules/@esbuild/linux-x64/bin/esbuild"
+mkdir -p "$work/bin"
+ln -s "$build/tests/targets/churn" "$work/bin/churn"
+ln -s "$GORETAIN_NPM_DIR/esbuild-0.27.0/node_modules/@esbuild/linux-x64/bin/esbuild" "$work/bin/esbuild"
+churn="$work/bin/churn"
+esbuild="$work/bin/esbuild"
 "$root/scripts/gen-js-project.sh" "$work/project" 2000
 
 if [[ ! -e /sys/kernel/tracing/uprobe_events ]]; then
