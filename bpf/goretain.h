@@ -76,7 +76,7 @@ enum gr_probe_flags {
 };
 
 /* Words of target memory an event can carry (see gr_probe_spec.deref_*). */
-#define GR_NUM_DEREF 6
+#define GR_NUM_DEREF 8
 
 #define GR_NO_ARG 0xffu
 

@@ -114,11 +114,9 @@ AllocEstimate Aggregator::EventAlloc(const gr_event& e, const TracedProcess& p) 
         return m.GrowSlice(arg(3), arg(4), size, noscan);  // (et, old.ptr, old.len, old.cap, cap)
       }
       return m.GrowSlice(arg(2), arg(1), size, noscan);  // (oldPtr, newLen, oldCap, num, et)
-    case GR_FUNC_HASHGROW: {
-      // deref = hmap words 0..5: count @0, flags/B @8 (B is byte 9), extra @40.
-      const unsigned b = static_cast<unsigned>((e.deref[1] >> 8) & 0xff);
-      return m.HashGrow(e.deref[0], b, e.deref[5] != 0, size, noscan);
-    }
+    case GR_FUNC_HASHGROW:  // deref = the hmap header
+      return m.HashGrowFromHeader(
+          std::span(reinterpret_cast<const uint64_t*>(e.deref), GR_NUM_DEREF), size, noscan);
     case GR_FUNC_CALL_NEWOBJECT:
       return m.Malloc(size, noscan);
     case GR_FUNC_CALL_NEWARRAY:

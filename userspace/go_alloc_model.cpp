@@ -36,10 +36,10 @@ uint64_t GoSizeClass(uint64_t size) {
   return it == kClassToSize.end() ? PageRound(size) : *it;
 }
 
-GoAllocModel::GoAllocModel(const symbols::GoVersion& v)
+GoAllocModel::GoAllocModel(const symbols::GoVersion& v, bool swiss_maps)
     : minor_(v.minor),
       malloc_headers_(v.AtLeast(1, 22)),
-      swiss_(v.AtLeast(1, 24)),
+      swiss_(swiss_maps),
       load_factor_num_(v.major == 1 && v.minor == 21 ? 12 : 13),
       hmap_size_(v.AtLeast(1, 24) ? 56 : 48) {}
 
@@ -162,6 +162,14 @@ AllocEstimate GoAllocModel::HashGrow(uint64_t count, unsigned b, bool has_extra,
   AllocEstimate total = BucketArray(b + bigger, bucket_size, bucket_noscan, &overflow);
   if (overflow && !has_extra) total += Malloc(kMapExtraSize, false);
   return total;
+}
+
+AllocEstimate GoAllocModel::HashGrowFromHeader(std::span<const uint64_t> hmap_words,
+                                               uint64_t bucket_size, bool bucket_noscan) const {
+  const size_t extra_word = hmap_size_ / 8 - 1;  // mapextra is the header's last field
+  if (hmap_words.size() <= extra_word) return {};
+  const unsigned b = static_cast<unsigned>((hmap_words[1] >> 8) & 0xff);  // flags @8, B @9
+  return HashGrow(hmap_words[0], b, hmap_words[extra_word] != 0, bucket_size, bucket_noscan);
 }
 
 AllocEstimate GoAllocModel::SwissNewTable(uint64_t capacity, uint64_t group_size,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "symbols/go_binary.h"
 
@@ -32,7 +33,9 @@ struct AllocEstimate {
 
 class GoAllocModel {
  public:
-  explicit GoAllocModel(const symbols::GoVersion& v);
+  // `swiss_maps`: the binary uses Swiss-table maps (go1.24+ unless built with
+  // GOEXPERIMENT=noswissmap; the probe planner tells from the binary's functions).
+  GoAllocModel(const symbols::GoVersion& v, bool swiss_maps);
 
   // Bytes recorded for one mallocgc(size, typ) call; `noscan` = the type has no pointers.
   uint64_t MallocBytes(uint64_t size, bool noscan) const;
@@ -71,6 +74,11 @@ class GoAllocModel {
   // (one size up, or the same size when only overflow buckets piled up) and h.extra if needed.
   AllocEstimate HashGrow(uint64_t count, unsigned b, bool has_extra, uint64_t bucket_size,
                          bool bucket_noscan) const;
+  // The same from the words of the map header (hmap) read at hashGrow's entry.
+  AllocEstimate HashGrowFromHeader(std::span<const uint64_t> hmap_words, uint64_t bucket_size,
+                                   bool bucket_noscan) const;
+  // hmap words hashGrow needs: count @0, B @9, extra @40 (@48 in go1.24/1.25 noswissmap).
+  uint32_t hmap_words_needed() const { return static_cast<uint32_t>(hmap_size_ / 8); }
 
   // Swiss maps, maps.newTable(typ, capacity): the table header and its group array.
   AllocEstimate SwissNewTable(uint64_t capacity, uint64_t group_size, bool group_noscan) const;

@@ -53,7 +53,8 @@ constexpr const char* kMapAssignFunctions[] = {
 };
 
 // Register order (ABIInternal): args[0]=RAX, [1]=RBX, [2]=RCX, [3]=RDI, [4]=RSI.
-std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, const PlanOptions& opts) {
+std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, bool swiss,
+                                       const PlanOptions& opts) {
   const bool new_growslice = v.AtLeast(1, 20);
   std::vector<EntryProbe> probes = {
       // makemap(t *maptype, hint int, h *hmap) *hmap
@@ -83,12 +84,14 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, const PlanOp
   // Once per GC cycle: counts completed cycles without any per-allocation cost.
   probes.push_back({"runtime.gcMarkTermination", false,
                     Spec(GR_KIND_GC, GR_FUNC_GC_MARK_TERMINATION, GR_ABI_DEFAULT, GR_NO_ARG, -1)});
-  if (!v.AtLeast(1, 24)) {
-    // hashGrow(t *maptype, h *hmap): the model needs h.count, h.B and h.extra (hmap words 0-5).
+  if (!swiss) {
+    // hashGrow(t *maptype, h *hmap): the model needs h.count, h.B and h.extra (the whole header:
+    // 6 words, 7 in go1.24/1.25 noswissmap builds).
+    const uint8_t words = v.AtLeast(1, 24) ? 7 : 6;
     probes.push_back({"runtime.hashGrow", false,
                       WithDeref(Spec(GR_KIND_MAP_GROW, GR_FUNC_HASHGROW, GR_ABI_DEFAULT, 0,
                                      kMapTypeSizedTypeOffset),
-                                1, 0, 6)});
+                                1, 0, words)});
   }
   if (opts.assigns) {
     for (const char* fn : kMapAssignFunctions) {
@@ -99,9 +102,9 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, const PlanOp
 }
 
 // Runtime functions whose allocation calls are map growth.
-std::vector<const char*> GrowthContainersFor(const symbols::GoVersion& v) {
+std::vector<const char*> GrowthContainersFor(bool swiss) {
   std::vector<const char*> c(std::begin(kMapAssignFunctions), std::end(kMapAssignFunctions));
-  if (!v.AtLeast(1, 24)) {
+  if (!swiss) {
     // First bucket and indirect keys/values in mapassign*; overflow buckets (and the mapextra /
     // overflow-list headers of createOverflow, when not inlined) in newoverflow, which the
     // incremental evacuation also calls. hashGrow has its entry probe (its bucket array is
@@ -145,7 +148,8 @@ std::vector<CallProbe> GrowthCallees() {
 }  // namespace
 
 std::string ProbePlan::Describe() const {
-  std::string out = fmt::format("probe plan for {} ({} probes)", go_version.raw, probes.size());
+  std::string out = fmt::format("probe plan for {} ({} maps, {} probes)", go_version.raw,
+                                swiss_maps ? "Swiss" : "classic", probes.size());
   for (const auto& p : probes) {
     out += fmt::format("\n  {:<48} entry {:#x} probe {:#x} (+{}, {}) file offset {:#x}", p.symbol,
                        p.function_entry.value, p.address.value, p.address - p.function_entry,
@@ -165,8 +169,18 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
                      fmt::format("{} is not supported: goretain needs go1.{} or later (register ABI)",
                                  v.raw, kMinGoMinor));
   }
+  if (v.AtLeast(1, kMaxGoMinor + 1)) {
+    return MakeError(ErrorCode::kUnsupported,
+                     fmt::format("{} is newer than goretain knows (go1.{} at most): its runtime "
+                                 "layouts are unverified (hint: upgrade goretain)",
+                                 v.raw, kMaxGoMinor));
+  }
+  // Swiss maps from go1.24 unless the binary was built with GOEXPERIMENT=noswissmap: tell by
+  // what the runtime contains, not by the version alone.
+  const bool swiss = binary.FindFunction("internal/runtime/maps.(*Map).growToSmall") != nullptr ||
+                     (v.AtLeast(1, 24) && !binary.FindFunction("runtime.hashGrow"));
 
-  ProbePlan plan{v, {}};
+  ProbePlan plan{v, swiss, {}};
   // The runtime's code range, for the BPF frame walk (see gr_probe_spec.runtime_lo).
   uint64_t runtime_lo = UINT64_MAX, runtime_hi = 0;
   for (const symbols::Function& fn : binary.functions()) {
@@ -189,7 +203,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     return Ok{};
   };
 
-  for (const EntryProbe& t : EntryProbesFor(v, opts)) {
+  for (const EntryProbe& t : EntryProbesFor(v, swiss, opts)) {
     const symbols::Function* fn = binary.FindFunction(t.symbol);
     if (!fn) {
       if (t.required) {
@@ -218,7 +232,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
       callee_of_entry.push_back(&c);
     }
   }
-  for (const char* container : GrowthContainersFor(v)) {
+  for (const char* container : GrowthContainersFor(swiss)) {
     const symbols::Function* fn = binary.FindFunction(container);
     if (!fn) continue;
     for (const CallInstruction& call : FindCalls(binary.Code(*fn), fn->entry.value, callee_entries)) {

@@ -24,6 +24,7 @@ struct PlannedProbe {
 
 struct ProbePlan {
   symbols::GoVersion go_version;
+  bool swiss_maps = false;  // the binary's maps are Swiss tables (internal/runtime/maps)
   std::vector<PlannedProbe> probes;
 
   // One line per probe, for debug logs.
@@ -34,8 +35,10 @@ struct PlanOptions {
   bool assigns = false;  // also probe every runtime.mapassign* call (per-insert counts)
 };
 
-// Oldest release supported: Go 1.17 introduced the register ABI on amd64.
+// Releases supported: Go 1.17 introduced the register ABI on amd64; 1.27 is the newest whose
+// runtime layouts goretain knows. A newer one is refused rather than measured wrongly.
 inline constexpr int kMinGoMinor = 17;
+inline constexpr int kMaxGoMinor = 27;
 
 // Errors: kUnsupported (Go version too old or unknown, architecture, a required runtime function
 // missing), kBadInput (a probe address outside the file's loadable segments).

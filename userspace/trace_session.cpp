@@ -74,8 +74,9 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
-  auto traced = std::make_unique<TracedBinary>(TracedBinary{
-      info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), GoAllocModel(version)});
+  GoAllocModel model(version, plan->swiss_maps);
+  auto traced = std::make_unique<TracedBinary>(
+      TracedBinary{info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), model});
   auto attached = tracer_->AttachExecutable(info.open_path, traced->plan);
   if (!attached) return attached.error();
   binaries_.push_back(std::move(traced));

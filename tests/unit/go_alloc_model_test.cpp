@@ -24,7 +24,7 @@ TEST(GoSizeClass, RoundsUpToTheRuntimesClasses) {
 }
 
 TEST(GoAllocModel, MallocTinyLargeAndHeaders) {
-  GoAllocModel go119(Go(19)), go122(Go(22));
+  GoAllocModel go119(Go(19), false), go122(Go(22), false);
   EXPECT_EQ(go119.MallocBytes(0, true), 0u);
   EXPECT_EQ(go119.MallocBytes(8, true), 8u);     // tiny: recorded as requested
   EXPECT_EQ(go119.MallocBytes(8, false), 8u);    // pointerful: its own 8-byte slot
@@ -38,7 +38,7 @@ TEST(GoAllocModel, MallocTinyLargeAndHeaders) {
 }
 
 TEST(GoAllocModel, ClassicMakeMapMatchesMeasuredBytes) {
-  GoAllocModel go119(Go(19)), go121(Go(21)), go122(Go(22));
+  GoAllocModel go119(Go(19), false), go121(Go(21), false), go122(Go(22), false);
   EXPECT_EQ(go119.MakeMapBytes(9, false, kIntIntBucket, true), 336u);
   EXPECT_EQ(go119.MakeMapBytes(13, false, kIntIntBucket, true), 336u);
   EXPECT_EQ(go121.MakeMapBytes(13, false, kIntIntBucket, true), 624u);  // load factor 6 in 1.21
@@ -51,7 +51,7 @@ TEST(GoAllocModel, ClassicMakeMapMatchesMeasuredBytes) {
 }
 
 TEST(GoAllocModel, StackHeaderAndSmallHintsAllocateNoBuckets) {
-  GoAllocModel go119(Go(19));
+  GoAllocModel go119(Go(19), false);
   EXPECT_EQ(go119.MakeMapBytes(8, true, kIntIntBucket, true), 0u);    // all on the stack
   EXPECT_EQ(go119.MakeMapBytes(8, false, kIntIntBucket, true), 48u);  // header only
   EXPECT_EQ(go119.MakeMapBytes(100, true, kIntIntBucket, true), 2712u);
@@ -59,7 +59,7 @@ TEST(GoAllocModel, StackHeaderAndSmallHintsAllocateNoBuckets) {
 }
 
 TEST(GoAllocModel, SwissMakeMapMatchesMeasuredBytes) {
-  GoAllocModel go124(Go(24));
+  GoAllocModel go124(Go(24), true);
   ASSERT_TRUE(go124.swiss_maps());
   EXPECT_EQ(go124.MakeMapBytes(9, false, kIntIntGroup, true), 376u);
   EXPECT_EQ(go124.MakeMapBytes(27, false, kIntIntGroup, true), 664u);
@@ -85,7 +85,7 @@ uint64_t AppendFromNil(const GoAllocModel& m, int n, uint64_t elem, bool noscan)
 }
 
 TEST(GoAllocModel, GrowSliceMatchesMeasuredBytes) {
-  GoAllocModel go117(Go(17)), go119(Go(19)), go122(Go(22));
+  GoAllocModel go117(Go(17), false), go119(Go(19), false), go122(Go(22), false);
   EXPECT_EQ(AppendFromNil(go119, 1, 8, true), 8u);
   EXPECT_EQ(AppendFromNil(go119, 5, 8, true), 120u);
   EXPECT_EQ(AppendFromNil(go119, 17, 8, true), 504u);
@@ -96,7 +96,7 @@ TEST(GoAllocModel, GrowSliceMatchesMeasuredBytes) {
 }
 
 TEST(GoAllocModel, GrowSliceZeroSizeElementsAllocateNothing) {
-  GoAllocModel go119(Go(19));
+  GoAllocModel go119(Go(19), false);
   EXPECT_EQ(go119.GrowSliceBytes(0, 10, 0, true), 0u);
 }
 
@@ -110,7 +110,7 @@ TEST(GoAllocModel, HashGrowMatchesFillingAMap) {
   // Filling an empty map[int]int with 9 keys on go1.19 allocates 480 B (go-runtime.md §3.7):
   // makemap_small 48, the first bucket 144 (in mapassign), and at the 9th insert hashGrow from
   // B=0 (count 8) to B=1: 2 buckets = 288.
-  GoAllocModel go119(Go(19));
+  GoAllocModel go119(Go(19), false);
   const AllocEstimate grow = go119.HashGrow(8, 0, false, kIntIntBucket, true);
   EXPECT_EQ(grow.bytes, 288u);
   EXPECT_EQ(grow.objects, 1u);
@@ -118,7 +118,7 @@ TEST(GoAllocModel, HashGrowMatchesFillingAMap) {
 }
 
 TEST(GoAllocModel, HashGrowPreallocatesOverflowAndMapExtra) {
-  GoAllocModel go119(Go(19));
+  GoAllocModel go119(Go(19), false);
   // count 104 at B=4 overloads (104 + 1 > 13 * 8): grow to B=5, 32 + 2 overflow buckets rounded
   // into the 5376 B size class (37 buckets = 5328 B), plus new(mapextra) when h.extra is nil.
   const AllocEstimate fresh = go119.HashGrow(104, 4, false, kIntIntBucket, true);
@@ -132,14 +132,14 @@ TEST(GoAllocModel, HashGrowPreallocatesOverflowAndMapExtra) {
 }
 
 TEST(GoAllocModel, SwissNewTableIsHeaderPlusGroups) {
-  GoAllocModel go125(Go(25));
+  GoAllocModel go125(Go(25), true);
   const AllocEstimate t = go125.SwissNewTable(1024, kIntIntGroup, true);
   EXPECT_EQ(t.bytes, 32u + 18432u);  // 128 groups * 136 B = 17408 -> 18432 size class
   EXPECT_EQ(t.objects, 2u);
 }
 
 TEST(GoAllocModel, MoveSliceAllocatesTheEscapingCopy) {
-  GoAllocModel go126(Go(26));
+  GoAllocModel go126(Go(26), true);
   EXPECT_EQ(go126.MoveSlice(5, 8, true, true).bytes, 48u);   // mallocgc(40): 48 B size class
   EXPECT_EQ(go126.MoveSlice(5, 8, true, false).bytes, 48u);  // roundupsize(40) first: the same
   EXPECT_EQ(go126.MoveSlice(1, 8, true, false).bytes, 8u);   // tiny: the requested size
