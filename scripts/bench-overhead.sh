@@ -47,15 +47,16 @@ if [[ ! -e /sys/kernel/tracing/uprobe_events ]]; then
 fi
 
 # bpftrace program: entry uprobes on the runtime functions goretain observes, counted by stack.
+# By file offset (bpftrace --unsafe), because release binaries such as esbuild are stripped and
+# bpftrace cannot find their functions by name.
 naive_probes() {
-  local bin=$1 list=() fn
+  local bin=$1 list=() fn off
   for fn in runtime.makemap runtime.makemap_small runtime.growslice runtime.hashGrow \
             'runtime.(*hmap).newoverflow' 'internal/runtime/maps.(*Map).growToSmall' \
             'internal/runtime/maps.(*Map).growToTable' 'internal/runtime/maps.(*table).grow' \
             'internal/runtime/maps.(*table).split'; do
-    if "$goretain" symbols "$bin" --func "$fn" >/dev/null 2>&1; then
-      list+=("uprobe:$bin:\"$fn\"")
-    fi
+    off=$("$goretain" symbols "$bin" --func "$fn" 2>/dev/null | sed -n 's/.* file_offset \(0x[0-9a-f]*\).*/\1/p')
+    [[ -n $off ]] && list+=("uprobe:$bin:$off")
   done
   local IFS=,
   echo "${list[*]} { @[ustack(3)] = count(); } END { clear(@); }"
@@ -88,7 +89,7 @@ for w in churn esbuild; do
     sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.events"
     sed -n 's/.*"cpu_s":\([0-9.]*\).*/\1/p' "$work/report.json" >>"$work/$w.cpu"
 
-    bpftrace -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
+    bpftrace --unsafe -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.naive"
   done
 done

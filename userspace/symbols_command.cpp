@@ -91,7 +91,10 @@ int RunSymbolsCommand(const std::string& binary, const std::vector<std::string>&
   for (uint64_t pc : pc_values) PrintResolution(out, pc, bin.Resolve(ElfVaddr(pc)));
   for (const symbols::Function* f : functions) {
     out << f->name << ": entry " << Hex(f->entry.value) << " end " << Hex(f->end.value)
-        << " size " << Hex(f->end - f->entry) << "\n";
+        << " size " << Hex(f->end - f->entry);
+    // The file offset is what uprobe interfaces take (perf probe, bpftrace on stripped binaries).
+    if (auto off = bin.elf().ToFileOffset(f->entry)) out << " file_offset " << Hex(off->value);
+    out << "\n";
   }
   return kExitOk;
 }
