@@ -168,21 +168,25 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
 
   const size_t available = (size - GR_EVENT_HEADER_SIZE) / sizeof(uint64_t);
   const uint32_t depth = std::min<uint32_t>(e.stack_depth, static_cast<uint32_t>(available));
-  // The call site: the first return address whose innermost non-runtime frame exists. Falls back
-  // to the direct caller when the whole recorded stack is runtime code.
-  uint32_t chosen = 0;
+  // The call site: the first return address whose innermost non-runtime frame exists. An
+  // allocation with no such frame is the runtime's own (a goroutine's g, a timer): not reported.
+  uint32_t chosen = depth;
   for (uint32_t i = 0; i < depth; i++) {
     if (IsUserPc(p.binary, e.stack[i] - p.load_bias)) {
       chosen = i;
       break;
     }
   }
-  const uint64_t pc = depth ? e.stack[chosen] - p.load_bias : 0;
+  if (chosen == depth) {
+    runtime_internal_++;
+    return;
+  }
+  const uint64_t pc = e.stack[chosen] - p.load_bias;
   const uint64_t type = e.type_ptr ? e.type_ptr - p.load_bias : 0;
   uint32_t kind = e.kind;
   // growslice called by the runtime's map code (the overflow-bucket list of newoverflow) is map
   // growth at the user's assignment, not a slice the user appended to.
-  if (kind == GR_KIND_SLICE_GROW && depth && IsMapInternalPc(p.binary, e.stack[0] - p.load_bias)) {
+  if (kind == GR_KIND_SLICE_GROW && IsMapInternalPc(p.binary, e.stack[0] - p.load_bias)) {
     kind = GR_KIND_MAP_GROW;
   }
   SiteStats& s = sites_[SiteKey{p.binary, pc, type, kind}];

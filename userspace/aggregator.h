@@ -46,6 +46,7 @@ class Aggregator {
   uint64_t received() const { return received_; }
   uint64_t gc_cycles() const { return gc_cycles_; }
   uint64_t unattributed() const { return unattributed_; }
+  uint64_t runtime_internal() const { return runtime_internal_; }
 
  private:
   struct SiteKey {
@@ -92,7 +93,8 @@ class Aggregator {
   std::unordered_map<PcKey, TypeInfo, PcKeyHash> file_type_cache_;
   uint64_t received_ = 0;
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered
-  uint64_t gc_cycles_ = 0;     // completed GC cycles seen in all traced processes
+  uint64_t gc_cycles_ = 0;
+  uint64_t runtime_internal_ = 0;  // allocations with no frame outside the runtime     // completed GC cycles seen in all traced processes
 };
 
 // True for functions of the Go runtime itself ("runtime.", "internal/runtime/..."), which are

@@ -208,8 +208,9 @@ int TraceSession::Run() {
   EventLoop();
   const auto counters = tracer_->ReadCounters();
   spdlog::debug("events: emitted {}, dropped {}, morestack restarts skipped {}, read failures {}, "
-                "from unregistered processes {}", counters.emitted, counters.dropped,
-                counters.morestack_skipped, counters.read_failed, aggregator_->unattributed());
+                "from unregistered processes {}, runtime-internal {}", counters.emitted,
+                counters.dropped, counters.morestack_skipped, counters.read_failed,
+                aggregator_->unattributed(), aggregator_->runtime_internal());
   const Status reported = EmitReport();
   spdlog::debug("report written; detaching");
   tracer_.reset();  // detach every probe before waiting for anything else
