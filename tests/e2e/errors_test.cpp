@@ -2,6 +2,7 @@
 // `goretain: error:` line on stderr, never a crash, never a hang, no BPF left behind.
 #include <sys/stat.h>
 
+#include <fstream>
 #include <thread>
 
 #include "harness.h"
@@ -91,6 +92,35 @@ TEST_F(Errors, CorruptExecutable) {
   fs::resize_file(corrupt, 64 * 1024);
   fs::permissions(corrupt, fs::perms::owner_all);
   ExpectError({"--", corrupt.string()}, 2);
+}
+
+// A copy of a Go 1.19 program whose build info claims another release (same length, so the file
+// stays valid): goretain must refuse versions whose runtime it does not know, naming them.
+void PatchGoVersion(const fs::path& binary, const std::string& from, const std::string& to) {
+  std::string bytes = ReadFile(binary);
+  size_t n = 0;  // build info and runtime.buildVersion both hold it
+  for (size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at)) {
+    bytes.replace(at, from.size(), to);
+    n++;
+  }
+  ASSERT_GT(n, 0u) << from << " not in " << binary;
+  std::ofstream(binary, std::ios::binary | std::ios::trunc) << bytes;
+  fs::permissions(binary, fs::perms::owner_all);
+}
+
+TEST_F(Errors, UnsupportedGoVersions) {
+  const std::string real = "go1.19.8";
+  for (const std::string fake : {"go1.15.8", "go1.29.8"}) {
+    const fs::path exe = tmp_ / ("counts-" + fake);
+    fs::copy_file(Target("counts"), exe);
+    ASSERT_NO_FATAL_FAILURE(PatchGoVersion(exe, real, fake));
+    Process gr = Goretain({"--", exe.string(), "-hint", "1", "-small", "1", "-append", "1"});
+    ASSERT_EQ(gr.Wait(15s), 2) << gr.Describe();
+    EXPECT_TRUE(IsOneErrorLine(gr.Stderr())) << gr.Describe();
+    EXPECT_NE(gr.Stderr().find(fake), std::string::npos) << "the error names the version\n"
+                                                         << gr.Describe();
+    EXPECT_EQ(gr.Stdout(), "") << "the refused command must not run";
+  }
 }
 
 TEST_F(Errors, BadUsage) {
