@@ -32,8 +32,15 @@ for entry in "${packages[@]}"; do
   fi
   echo "install-npm-binaries: installing ${spec}"
   # --ignore-scripts: these packages only carry a binary; nothing needs to run at install time.
-  npm install --prefix "${npm_dir}/${dir}" --no-save --no-audit --no-fund --ignore-scripts \
-    --no-package-lock "${spec}"
+  # Up to three tries: a registry or proxy hiccup must not fail a whole CI run.
+  for try in 1 2 3; do
+    if npm install --prefix "${npm_dir}/${dir}" --no-save --no-audit --no-fund --ignore-scripts \
+      --no-package-lock "${spec}"; then
+      break
+    fi
+    echo "install-npm-binaries: ${spec}: attempt ${try} failed" >&2
+    sleep $((try * 5))
+  done
   if [[ ! -x "${npm_dir}/${dir}/${binary}" ]]; then
     echo "install-npm-binaries: ${spec} did not provide ${binary}" >&2
     exit 1
