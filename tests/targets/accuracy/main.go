@@ -12,13 +12,16 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
+	"goretain.test/targets/internal/gate"
 	"goretain.test/targets/internal/groundtruth"
 )
 
-type big struct{ a [20]int64 }   // 160 B: stored indirectly in map buckets
-type item struct{ p *int; n int } // pointerful element
+type big struct{ a [20]int64 } // 160 B: stored indirectly in map buckets
+type item struct {
+	p *int
+	n int
+} // pointerful element
 
 var (
 	sinkIntMap  map[int]int
@@ -105,14 +108,7 @@ func main() {
 	for i := range keys {
 		keys[i] = "key-" + strconv.Itoa(i)
 	}
-	if *wait != "" {
-		for {
-			if _, err := os.Stat(*wait); err == nil {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	gate.WaitFor(*wait)
 	makeHinted(500)
 	for r := 0; r < 20; r++ {
 		growIntMap(1000 + r*397)

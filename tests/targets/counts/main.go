@@ -9,8 +9,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"time"
+
+	"goretain.test/targets/internal/gate"
 )
 
 var (
@@ -42,24 +42,13 @@ func appendOnce(n int) {
 	}
 }
 
-func waitFor(path string) {
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func main() {
 	wait := flag.String("wait", "", "poll until this file exists before allocating")
 	hint := flag.Int("hint", 1000, "make(map[int]int, 100) calls")
 	small := flag.Int("small", 2000, "make(map[string]int) calls")
 	appends := flag.Int("append", 3000, "appends that grow a nil slice")
 	flag.Parse()
-	if *wait != "" {
-		waitFor(*wait)
-	}
+	gate.WaitFor(*wait)
 	makeMapsWithHint(*hint)
 	makeSmallMaps(*small)
 	appendOnce(*appends)

@@ -15,8 +15,8 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
-	"time"
+
+	"goretain.test/targets/internal/gate"
 )
 
 var (
@@ -81,23 +81,12 @@ func descend(depth int, op int) int {
 	return descend(depth-1, op) + 1
 }
 
-func waitFor(path string) {
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func main() {
 	wait := flag.String("wait", "", "poll until this file exists before allocating")
 	depth := flag.Int("depth", 299, "deepest recursion before an allocation (swept from 0)")
 	reps := flag.Int("reps", 4, "sweeps")
 	flag.Parse()
-	if *wait != "" {
-		waitFor(*wait)
-	}
+	gate.WaitFor(*wait)
 	done := make(chan struct{})
 	n := 0
 	for r := 0; r < *reps; r++ {

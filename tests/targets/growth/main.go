@@ -17,10 +17,10 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
-	"time"
 	"unsafe"
+
+	"goretain.test/targets/internal/gate"
 )
 
 var (
@@ -97,15 +97,6 @@ func growSlice(n int) (grows int, bytes int) {
 	return grows, bytes
 }
 
-func waitFor(path string) {
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func main() {
 	wait := flag.String("wait", "", "poll until this file exists before allocating")
 	maps := flag.Int("maps", 1000, "maps filled to 9 keys")
@@ -114,9 +105,7 @@ func main() {
 	for i := 0; i < 9; i++ {
 		keys = append(keys, "key-"+strconv.Itoa(i))
 	}
-	if *wait != "" {
-		waitFor(*wait)
-	}
+	gate.WaitFor(*wait)
 	overflow := growMaps(*maps)
 	grows, bytes := growSlice(*appends)
 	fmt.Printf("growth: maps=%d overflow=%d slice_grows=%d slice_bytes=%d\n", *maps, overflow, grows, bytes)

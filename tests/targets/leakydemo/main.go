@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"goretain.test/targets/internal/gate"
 )
 
 // Span is one timed operation inside a trace.
@@ -127,24 +129,13 @@ func leakedMB() float64 {
 	return float64(ms.HeapAlloc) / (1 << 20)
 }
 
-func waitFor(path string) {
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func main() {
 	wait := flag.String("wait", "", "poll until this file exists before serving")
 	rate := flag.Int("rate", 500, "requests per second")
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until killed)")
 	maxMB := flag.Float64("max-mb", 256, "drop the leaked state (a simulated restart) above this heap size")
 	flag.Parse()
-	if *wait != "" {
-		waitFor(*wait)
-	}
+	gate.WaitFor(*wait)
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)

@@ -13,7 +13,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
+
+	"goretain.test/targets/internal/gate"
 )
 
 // slot is one goroutine's sink: storing through *slot makes every allocation escape to the heap.
@@ -54,15 +55,6 @@ func worker(s *slot, per int, start <-chan struct{}, wg *sync.WaitGroup) {
 	}
 }
 
-func waitFor(path string) {
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func main() {
 	wait := flag.String("wait", "", "poll until this file exists before allocating")
 	goroutines := flag.Int("goroutines", 64, "allocating goroutines")
@@ -77,9 +69,7 @@ func main() {
 	for g := 0; g < *goroutines; g++ {
 		go worker(&slots[g], *per, start, &wg)
 	}
-	if *wait != "" {
-		waitFor(*wait)
-	}
+	gate.WaitFor(*wait)
 	close(start)
 	wg.Wait()
 	fmt.Println("loadgen: done")

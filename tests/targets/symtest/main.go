@@ -67,9 +67,11 @@ func Map[T, U any](in []T, f func(T) U) []U {
 
 type byCount []Item
 
-func (b byCount) Len() int           { return len(b) }
-func (b byCount) Less(i, j int) bool { return b[i].Count > b[j].Count || (b[i].Count == b[j].Count && b[i].Name < b[j].Name) }
-func (b byCount) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
+func (b byCount) Len() int { return len(b) }
+func (b byCount) Less(i, j int) bool {
+	return b[i].Count > b[j].Count || (b[i].Count == b[j].Count && b[i].Name < b[j].Name)
+}
+func (b byCount) Swap(i, j int) { b[i], b[j] = b[j], b[i] }
 
 func countWords(text string) []Item {
 	idx := fillIndex(strings.Fields(text))
