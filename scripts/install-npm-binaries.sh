@@ -33,9 +33,13 @@ for entry in "${packages[@]}"; do
   echo "install-npm-binaries: installing ${spec}"
   # --ignore-scripts: these packages only carry a binary; nothing needs to run at install time.
   # Up to three tries: a registry or proxy hiccup must not fail a whole CI run.
+  # A package.json makes the directory its own project root. (Not --prefix: it also moves npm's
+  # global config, and with it the machine's registry and CA settings.)
+  mkdir -p "${npm_dir}/${dir}"
+  [[ -f "${npm_dir}/${dir}/package.json" ]] || echo '{"private": true}' >"${npm_dir}/${dir}/package.json"
   for try in 1 2 3; do
-    if npm install --prefix "${npm_dir}/${dir}" --no-save --no-audit --no-fund --ignore-scripts \
-      --no-package-lock "${spec}"; then
+    if (cd "${npm_dir}/${dir}" && npm install --no-save --no-audit --no-fund --ignore-scripts \
+      --no-package-lock "${spec}"); then
       break
     fi
     echo "install-npm-binaries: ${spec}: attempt ${try} failed" >&2
