@@ -76,6 +76,7 @@ TEST_P(Accuracy, BytesAndObjectsEqualTheRuntimesOwnProfile) {
                                     WantLine("accuracy", "map.make", "hinted"));
   ASSERT_NE(hinted, nullptr) << DescribeCallsites(report, 30);
   EXPECT_EQ((*hinted)["alloc_objects"], 500);
+  EXPECT_TRUE((*hinted)["assigns"].is_null()) << "assigns are only counted with --assigns";
   EXPECT_EQ((*hinted)["type"], "map[int]int");
   const json* strmap = FindCallsite(report, "map.grow", "main.growStringMap",
                                     WantLine("accuracy", "map.grow", "strmap"));
@@ -93,6 +94,48 @@ TEST_P(Accuracy, BytesAndObjectsEqualTheRuntimesOwnProfile) {
 
 INSTANTIATE_TEST_SUITE_P(Variants, Accuracy, ::testing::Values("default", "pie", "noopt"),
                          [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace e2e
+
+namespace e2e {
+namespace {
+
+// --assigns: every map insert counted at its line, and the allocation figures unchanged.
+class Assigns : public E2ETest {};
+
+TEST_F(Assigns, EveryInsertIsCountedAtItsLine) {
+  const fs::path out = tmp_ / "report.json", profile = tmp_ / "profile.json";
+  Process gr = Goretain({"--assigns", "--format", "json", "--output", out.string(), "--",
+                         Target("accuracy"), "-profile", profile.string()});
+  ASSERT_EQ(gr.Wait(120s), 0) << gr.Describe();
+  json report;
+  ASSERT_TRUE(OneReport(ReadFile(out), &report));
+  EXPECT_EQ(report["events"]["dropped"], 0);
+  // accuracy's main: 20 rounds of growIntMap(1000 + r*397), growStringMap(20000),
+  // growBigValueMap(300).
+  int64_t int_inserts = 0;
+  for (int r = 0; r < 20; r++) int_inserts += 1000 + r * 397;
+  const struct {
+    const char* label;
+    const char* function;
+    int64_t inserts;
+  } sites[] = {{"intmap", "main.growIntMap", int_inserts},
+               {"strmap", "main.growStringMap", 20 * 20000},
+               {"bigmap", "main.growBigValueMap", 20 * 300}};
+  for (const auto& s : sites) {
+    const json* row = FindCallsite(report, "map.grow", s.function,
+                                   WantLine("accuracy", "map.grow", s.label));
+    ASSERT_NE(row, nullptr) << s.label << "\n" << DescribeCallsites(report, 30);
+    EXPECT_EQ((*row)["assigns"], s.inserts) << s.label;
+    EXPECT_GT((*row)["alloc_bytes"].get<int64_t>(), 0) << s.label;
+  }
+  // With --assigns a line without inserts counts 0 (without it, the field is null: Accuracy).
+  const json* make = FindCallsite(report, "map.make", "main.makeHinted",
+                                  WantLine("accuracy", "map.make", "hinted"));
+  ASSERT_NE(make, nullptr);
+  EXPECT_EQ((*make)["assigns"], 0);
+}
 
 }  // namespace
 }  // namespace e2e
