@@ -9,6 +9,10 @@ struct LoadgenCase {
   int64_t goroutines;
   int64_t per;
 };
+// For test names in ctest: "64 goroutines x 500".
+void PrintTo(const LoadgenCase& c, std::ostream* os) {
+  *os << c.goroutines << " goroutines x " << c.per;
+}
 
 class Loadgen : public E2ETest, public ::testing::WithParamInterface<LoadgenCase> {};
 

@@ -54,8 +54,11 @@ TEST(SymbolsCommandTest, SummaryPcsAndFunctions) {
   EXPECT_NE(r.out.find(Hex(inlined_pc) + ": main.fillIndex\n  main.newIndex "), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("(inlined)\n  main.fillIndex "), std::string::npos) << r.out;
+  auto offset = (*bin)->elf().ToFileOffset(fill->entry);
+  ASSERT_TRUE(offset);
   EXPECT_NE(r.out.find("main.fillIndex: entry " + Hex(fill->entry.value) + " end " +
-                       Hex(fill->end.value) + " size " + Hex(fill->end - fill->entry) + "\n"),
+                       Hex(fill->end.value) + " size " + Hex(fill->end - fill->entry) +
+                       " file_offset " + Hex(offset->value) + "\n"),
             std::string::npos)
       << r.out;
 }
