@@ -12,6 +12,7 @@
 
 // The skeleton refers to struct gr_config, declared in goretain.h (included via bpf_types.hpp).
 #include "goretain.skel.h"
+#include "userspace/uprobe_multi.h"
 
 namespace goretain {
 namespace {
@@ -23,7 +24,7 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
   int n = vsnprintf(buf, sizeof(buf), format, args);
   std::string_view msg(buf, n > 0 ? std::min<size_t>(n, sizeof(buf) - 1) : 0);
   while (!msg.empty() && msg.back() == '\n') msg.remove_suffix(1);
-  spdlog::debug("libbpf: {}", msg);
+  spdlog::debug("{}", msg);  // libbpf starts its messages with "libbpf: "
   return 0;
 }
 
@@ -48,7 +49,8 @@ void BpfTracer::LinkDeleter::operator()(bpf_link* link) const {
 void BpfTracer::SkeletonDeleter::operator()(goretain_bpf* skel) const { goretain_bpf__destroy(skel); }
 void BpfTracer::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
 
-BpfTracer::BpfTracer(EventHandler handler) : handler_(std::move(handler)) {}
+BpfTracer::BpfTracer(const TracerConfig& config, EventHandler handler)
+    : config_(config), handler_(std::move(handler)) {}
 
 BpfTracer::~BpfTracer() {
   // Detach before the programs go away. Each uprobe's removal waits for an RCU grace period in
@@ -58,34 +60,56 @@ BpfTracer::~BpfTracer() {
   for (auto& link : links_) detachers.emplace_back([l = std::move(link)]() mutable { l.reset(); });
   for (auto& t : detachers) t.join();
   links_.clear();
+  for (int fd : multi_links_) close(fd);  // one grace period for all of a link's probes
+  multi_links_.clear();
   ring_.reset();
   skel_.reset();
+}
+
+Status BpfTracer::Load(bool multi) {
+  ring_.reset();
+  skel_.reset();
+  multi_ = multi;
+
+  // Open.
+  skel_.reset(goretain_bpf__open());
+  if (!skel_) return KernelError(errno, "opening the BPF object");
+
+  // Configure: .rodata, map sizes and the attach type can only change before load.
+  skel_->rodata->cfg.stack_depth = std::clamp<uint32_t>(config_.stack_depth, 1, GR_MAX_STACK);
+  skel_->rodata->cfg.extra_frames = std::min<uint32_t>(config_.extra_frames, GR_MAX_STACK);
+  if (int err = bpf_map__set_max_entries(skel_->maps.events,
+                                         static_cast<uint32_t>(config_.ringbuf_bytes))) {
+    return KernelError(err, "sizing the ring buffer");
+  }
+  if (multi) {
+    bpf_program__set_expected_attach_type(skel_->progs.gr_alloc_probe,
+                                          static_cast<bpf_attach_type>(kBpfTraceUprobeMulti));
+  }
+
+  // Load (the verifier runs here).
+  if (int err = goretain_bpf__load(skel_.get())) return KernelError(err, "loading the BPF programs");
+
+  ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &BpfTracer::OnRecord, this,
+                               nullptr));
+  if (!ring_) return KernelError(errno, "creating the ring buffer reader");
+  return Ok{};
 }
 
 Result<std::unique_ptr<BpfTracer>> BpfTracer::Create(const TracerConfig& config,
                                                      EventHandler handler) {
   libbpf_set_print(LibbpfPrint);
-  std::unique_ptr<BpfTracer> t(new BpfTracer(std::move(handler)));
-
-  // Open.
-  t->skel_.reset(goretain_bpf__open());
-  if (!t->skel_) return KernelError(errno, "opening the BPF object");
-
-  // Configure: .rodata and map sizes can only change before load.
-  t->skel_->rodata->cfg.stack_depth =
-      std::clamp<uint32_t>(config.stack_depth, 1, GR_MAX_STACK);
-  t->skel_->rodata->cfg.extra_frames = std::min<uint32_t>(config.extra_frames, GR_MAX_STACK);
-  if (int err = bpf_map__set_max_entries(t->skel_->maps.events,
-                                         static_cast<uint32_t>(config.ringbuf_bytes))) {
-    return KernelError(err, "sizing the ring buffer");
+  std::unique_ptr<BpfTracer> t(new BpfTracer(config, std::move(handler)));
+  // Prefer uprobe_multi links; a kernel that refuses the attach type gets classic uprobes, and
+  // GORETAIN_UPROBE_MULTI=0 asks for them.
+  const char* env = getenv("GORETAIN_UPROBE_MULTI");
+  const bool want_multi = !(env && std::string_view(env) == "0");
+  if (auto s = t->Load(want_multi); !s) {
+    if (!want_multi || s.error().code == ErrorCode::kPermission) return s.error();
+    spdlog::debug("loading for uprobe_multi failed ({}); using one uprobe per probe",
+                  s.error().message);
+    if (auto c = t->Load(/*multi=*/false); !c) return c.error();
   }
-
-  // Load (the verifier runs here).
-  if (int err = goretain_bpf__load(t->skel_.get())) return KernelError(err, "loading the BPF programs");
-
-  t->ring_.reset(ring_buffer__new(bpf_map__fd(t->skel_->maps.events), &BpfTracer::OnRecord,
-                                  t.get(), nullptr));
-  if (!t->ring_) return KernelError(errno, "creating the ring buffer reader");
   return t;
 }
 
@@ -96,13 +120,7 @@ int BpfTracer::OnRecord(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-Result<int> BpfTracer::AttachExecutable(const std::string& path, const ProbePlan& plan) {
-  std::vector<Link> attached;
-  const uint32_t first_spec = next_spec_;
-  if (first_spec + plan.probes.size() > GR_MAX_PROBES) {
-    return MakeError(ErrorCode::kUnsupported,
-                     fmt::format("too many probes (at most {} in one session)", GR_MAX_PROBES));
-  }
+Status BpfTracer::StoreSpecs(const ProbePlan& plan, uint32_t first_spec) {
   for (size_t i = 0; i < plan.probes.size(); i++) {
     const PlannedProbe& p = plan.probes[i];
     const uint32_t idx = first_spec + static_cast<uint32_t>(i);
@@ -110,6 +128,50 @@ Result<int> BpfTracer::AttachExecutable(const std::string& path, const ProbePlan
                                        sizeof(p.spec), BPF_ANY)) {
       return KernelError(err, "storing the probe specification of " + p.symbol);
     }
+  }
+  return Ok{};
+}
+
+Result<int> BpfTracer::AttachExecutable(const std::string& path, const ProbePlan& plan) {
+  const uint32_t first_spec = next_spec_;
+  if (first_spec + plan.probes.size() > GR_MAX_PROBES) {
+    return MakeError(ErrorCode::kUnsupported,
+                     fmt::format("too many probes (at most {} in one session)", GR_MAX_PROBES));
+  }
+  if (plan.probes.empty()) return 0;
+  if (auto s = StoreSpecs(plan, first_spec); !s) return s.error();
+
+  if (multi_) {
+    std::vector<uint64_t> offsets, cookies;
+    for (size_t i = 0; i < plan.probes.size(); i++) {
+      offsets.push_back(plan.probes[i].file_offset.value);
+      cookies.push_back(first_spec + i);
+    }
+    auto fd = CreateUprobeMultiLink(bpf_program__fd(skel_->progs.gr_alloc_probe), path, offsets,
+                                    cookies);
+    if (fd) {
+      multi_links_.push_back(*fd);
+      next_spec_ += static_cast<uint32_t>(plan.probes.size());
+      attached_probes_ += plan.probes.size();
+      spdlog::debug("attached {} probes to {} with one uprobe_multi link", plan.probes.size(), path);
+      return static_cast<int>(plan.probes.size());
+    }
+    // The kernel loaded the program but has no uprobe_multi links: reload for classic uprobes,
+    // possible only while nothing is attached or registered yet.
+    if (fd.error().code != ErrorCode::kUnsupported || !multi_links_.empty()) return fd.error();
+    spdlog::debug("{}; using one uprobe per probe", fd.error().message);
+    if (auto s = Load(/*multi=*/false); !s) return s.error();
+    if (auto s = StoreSpecs(plan, first_spec); !s) return s.error();
+  }
+  return AttachClassic(path, plan, first_spec);
+}
+
+Result<int> BpfTracer::AttachClassic(const std::string& path, const ProbePlan& plan,
+                                     uint32_t first_spec) {
+  std::vector<Link> attached;
+  for (size_t i = 0; i < plan.probes.size(); i++) {
+    const PlannedProbe& p = plan.probes[i];
+    const uint32_t idx = first_spec + static_cast<uint32_t>(i);
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = idx, .retprobe = false);
     // pid -1: every process that maps this file; the BPF program keeps only `targets`.
     bpf_link* link = bpf_program__attach_uprobe_opts(skel_->progs.gr_alloc_probe, -1, path.c_str(),
@@ -121,6 +183,7 @@ Result<int> BpfTracer::AttachExecutable(const std::string& path, const ProbePlan
     spdlog::debug("attached {} at file offset {:#x} (cookie {})", p.symbol, p.file_offset.value, idx);
   }
   next_spec_ += static_cast<uint32_t>(plan.probes.size());
+  attached_probes_ += attached.size();
   const int n = static_cast<int>(attached.size());
   for (auto& l : attached) links_.push_back(std::move(l));
   return n;

@@ -2,8 +2,10 @@
 //
 // Lifecycle (one phase per method, each failure a Result):
 //   Create()            open the skeleton, configure .rodata and map sizes, load (verifier)
-//   AttachExecutable()  one uprobe per planned probe on an executable file, shared by every
-//                       process that runs it; processes are selected in BPF by AddTarget()
+//   AttachExecutable()  the planned probes of an executable file, shared by every process that
+//                       runs it (processes are selected in BPF by AddTarget()): one
+//                       uprobe_multi link per file where the kernel has it (Linux 6.6+), else
+//                       one perf-event uprobe per probe
 //   Poll()              drain the ring buffer into the event handler
 //   ~BpfTracer()        detach every link, then free the object: nothing is left in the kernel
 #pragma once
@@ -64,7 +66,7 @@ class BpfTracer {
   Result<int> Drain();
 
   TracerCounters ReadCounters() const;
-  size_t attached_probes() const { return links_.size(); }
+  size_t attached_probes() const { return attached_probes_; }
 
  private:
   struct LinkDeleter {
@@ -78,14 +80,22 @@ class BpfTracer {
     void operator()(ring_buffer* rb) const;
   };
 
-  BpfTracer(EventHandler handler);
+  BpfTracer(const TracerConfig& config, EventHandler handler);
   static int OnRecord(void* ctx, void* data, size_t size);
+  // Opens, configures and loads the BPF object (again), for multi-uprobe links or classic ones.
+  Status Load(bool multi);
+  Status StoreSpecs(const ProbePlan& plan, uint32_t first_spec);
+  Result<int> AttachClassic(const std::string& path, const ProbePlan& plan, uint32_t first_spec);
 
+  TracerConfig config_;
   EventHandler handler_;
+  bool multi_ = false;  // the program is loaded for uprobe_multi links
   std::unique_ptr<goretain_bpf, SkeletonDeleter> skel_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
-  std::vector<Link> links_;  // destroyed before skel_ (declared after it)
+  std::vector<Link> links_;      // destroyed before skel_ (declared after it)
+  std::vector<int> multi_links_;  // uprobe_multi link fds, closed before skel_
   uint32_t next_spec_ = 0;   // next free slot in probe_specs
+  size_t attached_probes_ = 0;
 };
 
 }  // namespace goretain

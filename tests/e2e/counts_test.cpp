@@ -41,6 +41,26 @@ TEST_P(CountsPid, ExactCountsAndBytes) {
   for (const auto& site : CountsSites(1000, 2000, 3000)) ExpectSite(report, "counts", site);
 }
 
+// The fallback for kernels without uprobe_multi links (before 6.6): one perf-event uprobe per
+// probe, forced with GORETAIN_UPROBE_MULTI=0. Same exact figures.
+TEST_F(E2ETest, ClassicUprobesGiveTheSameCounts) {
+  const std::string exe = Target("counts");
+  const fs::path go = tmp_ / "go";
+  Process target({exe, "-wait", go.string()});
+  Process gr({"/usr/bin/env", "GORETAIN_UPROBE_MULTI=0", GoretainBin(), "-v", "--pid",
+              std::to_string(target.pid()), "--format", "json"});
+  ASSERT_TRUE(Attached(gr));
+  Touch(go);
+  ASSERT_EQ(target.Wait(), 0) << target.Describe();
+  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
+  EXPECT_EQ(gr.Stderr().find("uprobe_multi link"), std::string::npos) << "classic uprobes expected";
+  EXPECT_NE(gr.Stderr().find("attached runtime.makemap at file offset"), std::string::npos);
+  json report;
+  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
+  ExpectReportHeader(report, target.pid(), exe, 6000);
+  for (const auto& site : CountsSites(1000, 2000, 3000)) ExpectSite(report, "counts", site);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, CountsPid,
                          ::testing::Values("default", "stripped", "pie", "noopt"),
                          [](const auto& info) { return info.param; });
