@@ -32,6 +32,13 @@ enum gr_kind {
   GR_KIND_GC = 4,         /* a garbage collection cycle completed (not a call site) */
 };
 
+/* General-purpose registers, as userspace names them to the BPF program (gr_probe_spec.value_reg). */
+enum gr_reg {
+  GR_REG_AX = 0, GR_REG_BX, GR_REG_CX, GR_REG_DX, GR_REG_SI, GR_REG_DI, GR_REG_BP, GR_REG_SP,
+  GR_REG_R8, GR_REG_R9, GR_REG_R10, GR_REG_R11, GR_REG_R12, GR_REG_R13, GR_REG_R14, GR_REG_R15,
+  GR_NUM_REGS,
+};
+
 /* Which runtime function an attach point belongs to; userspace interprets args[] by it. */
 enum gr_func {
   GR_FUNC_MAKEMAP = 1,       /* makemap(t *maptype, hint int, h *hmap) *hmap */

@@ -41,4 +41,25 @@ struct CallInstruction {
 std::vector<CallInstruction> FindCalls(std::span<const uint8_t> code, uint64_t entry,
                                        std::span<const uint64_t> targets);
 
+// Where a value is at a given instruction: a general-purpose register (enum gr_reg numbering
+// from bpf/goretain.h) or the 8-byte stack slot at [RSP + sp_offset].
+struct ValueLocation {
+  bool in_register = true;
+  uint8_t reg = 0;
+  int32_t sp_offset = 0;
+};
+
+struct ReturnValueProbe {
+  uint64_t offset;  // of an emulated instruction (Jcc, JMP rel, CALL rel) from the entry
+  ValueLocation where;
+};
+
+// After the `CALL` at `call_offset` returns, where can its result (RAX) first be read at an
+// instruction the kernel emulates? Follows the value through register and stack-slot moves over
+// straight-line code. nullopt if the value is overwritten first, the stack pointer moves, the
+// code leaves by a non-emulated control transfer (RET, indirect jump), or any instruction on the
+// way is a branch target (a probe there could fire on another path).
+std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
+                                                     uint64_t call_offset);
+
 }  // namespace goretain
