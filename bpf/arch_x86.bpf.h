@@ -19,6 +19,15 @@ static __always_inline void go__read_args(const struct pt_regs *regs, __u64 *arg
 	args[4] = regs->si;
 }
 
+/* Copies every general-purpose register, in enum gr_reg order (constant offsets only). */
+static __always_inline void go__read_regs(const struct pt_regs *regs, __u64 *out)
+{
+	out[0] = regs->ax;  out[1] = regs->bx;  out[2] = regs->cx;  out[3] = regs->dx;
+	out[4] = regs->si;  out[5] = regs->di;  out[6] = regs->bp;  out[7] = regs->sp;
+	out[8] = regs->r8;  out[9] = regs->r9;  out[10] = regs->r10; out[11] = regs->r11;
+	out[12] = regs->r12; out[13] = regs->r13; out[14] = regs->r14; out[15] = regs->r15;
+}
+
 static __always_inline __u64 go__g(const struct pt_regs *regs) { return regs->r14; }
 static __always_inline __u64 go__sp(const struct pt_regs *regs) { return regs->sp; }
 static __always_inline __u64 go__fp(const struct pt_regs *regs) { return regs->bp; }

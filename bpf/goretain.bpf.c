@@ -51,6 +51,21 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Events waiting for their object's address, keyed by goroutine and allocation spec. LRU: a
+ * completion that never comes (a panic in the allocator) cannot fill the map. */
+struct pending_key {
+	__u64 g;
+	__u32 spec;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct pending_key);
+	__type(value, struct gr_event);
+} pending SEC(".maps");
+
 /* Scratch space for building a variable-length event (too large for the BPF stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -162,6 +177,53 @@ static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct 
 	return depth;
 }
 
+static __always_inline void event__send(struct gr_event *e)
+{
+	__u32 depth = e->stack_depth;
+
+	if (depth > GR_MAX_STACK) /* for the verifier */
+		depth = GR_MAX_STACK;
+	/* No wakeup per event (it costs more than the event): the reader polls on a short timer, and
+	 * is woken only when the buffer fills up. */
+	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64),
+			       ringbuf__wakeup_flag())) {
+		counter__inc(GR_COUNTER_DROPPED);
+		return;
+	}
+	counter__inc(GR_COUNTER_EMITTED);
+}
+
+/* A completion probe: the allocation's address is now in a register or stack slot. */
+static __always_inline int event__complete(const struct pt_regs *regs,
+					   const struct gr_probe_spec *spec)
+{
+	struct pending_key key = {.g = go__g(regs), .spec = spec->pair};
+	struct gr_event *e = bpf_map_lookup_elem(&pending, &key);
+	__u64 value = 0;
+
+	if (!e)
+		return 0;
+	if ((spec->flags & GR_PROBE_SAME_FRAME) && e->call_sp != go__sp(regs))
+		return 0;
+	if (spec->value_reg == GR_VALUE_IN_STACK) {
+		if (bpf_probe_read_user(&value, sizeof(value),
+					(void *)(go__sp(regs) + (__s64)spec->value_sp_off)))
+			counter__inc(GR_COUNTER_READ_FAILED);
+	} else {
+		__u64 r[GR_NUM_REGS];
+		__u32 idx = spec->value_reg;
+
+		go__read_regs(regs, r);
+		if (idx < GR_NUM_REGS)
+			value = r[idx];
+	}
+	e->obj_addr = value;
+	event__send(e);
+	counter__inc(GR_COUNTER_COMPLETED);
+	bpf_map_delete_elem(&pending, &key);
+	return 0;
+}
+
 SEC("uprobe")
 int gr_alloc_probe(struct pt_regs *regs)
 {
@@ -173,6 +235,7 @@ int gr_alloc_probe(struct pt_regs *regs)
 	struct gr_event *e;
 	__u32 depth, type_arg;
 
+
 	target = bpf_map_lookup_elem(&targets, &tgid);
 	if (!target)
 		return 0;
@@ -180,6 +243,8 @@ int gr_alloc_probe(struct pt_regs *regs)
 	spec = bpf_map_lookup_elem(&probe_specs, &spec_idx);
 	if (!spec || !spec->kind)
 		return 0;
+	if (spec->flags & GR_PROBE_COMPLETES)
+		return event__complete(regs, spec);
 	if ((spec->flags & GR_PROBE_ON_STACK_CHECK_JBE) && go__jbe_taken(regs)) {
 		counter__inc(GR_COUNTER_MORESTACK);
 		return 0;
@@ -203,21 +268,25 @@ int gr_alloc_probe(struct pt_regs *regs)
 	e->sized_type_size = 0;
 	e->sized_type_ptrdata = 0;
 	e->obj_addr = 0;
+	e->call_sp = go__sp(regs);
 	__builtin_memset(e->deref, 0, sizeof(e->deref));
 	event__read_type(e, spec);
 	event__read_deref(e, spec);
 
 	depth = event__walk_stack(e, regs, spec, target->load_bias);
 	e->stack_depth = depth;
-	if (depth > GR_MAX_STACK) /* for the verifier */
-		depth = GR_MAX_STACK;
 
-	/* No wakeup per event (it costs more than the event): the reader polls on a short timer, and
-	 * is woken only when the buffer fills up. */
-	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64), ringbuf__wakeup_flag())) {
-		counter__inc(GR_COUNTER_DROPPED);
+	if (spec->flags & GR_PROBE_STASH) {
+		struct pending_key key = {.g = e->goroutine, .spec = spec_idx};
+		struct gr_event *old = bpf_map_lookup_elem(&pending, &key);
+
+		if (old) { /* its completion never came: send it without an address */
+			event__send(old);
+			counter__inc(GR_COUNTER_UNCOMPLETED);
+		}
+		bpf_map_update_elem(&pending, &key, e, BPF_ANY);
 		return 0;
 	}
-	counter__inc(GR_COUNTER_EMITTED);
+	event__send(e);
 	return 0;
 }

@@ -80,7 +80,19 @@ enum gr_probe_flags {
   /* The probe sits inside a function body, after its prologue: the caller's return address is
    * at [BP+8] (not at [SP]), and the frame-pointer walk starts from BP. */
   GR_PROBE_MID_FUNCTION = 1u << 1,
+  /* The event waits in `pending` (keyed by goroutine and this spec) until a completion probe
+   * supplies the allocated object's address; it is sent then. */
+  GR_PROBE_STASH = 1u << 2,
+  /* This probe only completes the pending event of spec `pair`: it reads the allocated object's
+   * address from `value_reg` (or the stack slot [SP + value_sp_off]) and sends the event. */
+  GR_PROBE_COMPLETES = 1u << 3,
+  /* With GR_PROBE_COMPLETES: the pending event was made inside this function's frame (same SP),
+   * so an event from another frame is never completed here. */
+  GR_PROBE_SAME_FRAME = 1u << 4,
 };
+
+/* gr_probe_spec.value_reg for a value in a stack slot rather than a register. */
+#define GR_VALUE_IN_STACK 0xffu
 
 /* Words of target memory an event can carry (see gr_probe_spec.deref_*). */
 #define GR_NUM_DEREF 8
@@ -99,7 +111,7 @@ struct gr_probe_spec {
    * gr_event.deref (e.g. the hmap header at hashGrow). */
   __u8 deref_arg;
   __u8 deref_words;
-  __u8 pad;
+  __u8 value_reg;   /* GR_PROBE_COMPLETES: enum gr_reg, or GR_VALUE_IN_STACK */
   /* If >= 0: the descriptor whose size is reported is the pointer at type + sized_type_ptr_off
    * (maptype.bucket for classic maps, MapType.Group for Swiss maps). If < 0: type itself. */
   __s32 sized_type_ptr_off;
@@ -107,12 +119,14 @@ struct gr_probe_spec {
   __u32 type_size_off;
   __u32 type_ptrdata_off;
   __u32 deref_off;
-  __u32 pad2;
+  __s32 value_sp_off; /* GR_PROBE_COMPLETES with GR_VALUE_IN_STACK: [SP + value_sp_off] */
   /* Link-time address range holding the Go runtime's code. The frame walk goes on while return
    * addresses (minus the process's load bias) fall inside it, i.e. until the first frame outside
    * the runtime: the call site. */
   __u64 runtime_lo;
   __u64 runtime_hi;
+  __u32 pair;       /* GR_PROBE_COMPLETES: the spec index of the allocation probe it completes */
+  __u32 pad;
 };
 
 /* Per-process state, keyed by tgid in the `targets` hash map. */
@@ -142,6 +156,7 @@ struct gr_event {
   __u64 sized_type_ptrdata; /* its pointer bytes (0 = noscan) */
   __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
   __u64 deref[GR_NUM_DEREF]; /* target memory requested by the spec, zero if unreadable */
+  __u64 call_sp;     /* SP at the allocation probe (matches a completion in the same frame) */
   /* stack[0] is the return address into the caller of the probed runtime function; deeper
    * entries follow the frame-pointer chain. */
   __u64 stack[GR_MAX_STACK];
@@ -155,7 +170,9 @@ enum gr_counter {
   GR_COUNTER_DROPPED = 1,      /* ring buffer full: event lost */
   GR_COUNTER_MORESTACK = 2,    /* hits skipped because morestack restarts the function */
   GR_COUNTER_READ_FAILED = 3,  /* a user-memory read failed (event still sent, fields zero) */
-  GR_COUNTER_MAX = 4,
+  GR_COUNTER_COMPLETED = 4,    /* pending events completed with their object's address */
+  GR_COUNTER_UNCOMPLETED = 5,  /* pending events replaced before completion (sent without one) */
+  GR_COUNTER_MAX = 6,
 };
 
 #endif /* GORETAIN_BPF_GORETAIN_H */

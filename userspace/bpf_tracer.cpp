@@ -124,8 +124,10 @@ Status BpfTracer::StoreSpecs(const ProbePlan& plan, uint32_t first_spec) {
   for (size_t i = 0; i < plan.probes.size(); i++) {
     const PlannedProbe& p = plan.probes[i];
     const uint32_t idx = first_spec + static_cast<uint32_t>(i);
-    if (int err = bpf_map__update_elem(skel_->maps.probe_specs, &idx, sizeof(idx), &p.spec,
-                                       sizeof(p.spec), BPF_ANY)) {
+    gr_probe_spec spec = p.spec;
+    if (p.completes >= 0) spec.pair = first_spec + static_cast<uint32_t>(p.completes);
+    if (int err = bpf_map__update_elem(skel_->maps.probe_specs, &idx, sizeof(idx), &spec,
+                                       sizeof(spec), BPF_ANY)) {
       return KernelError(err, "storing the probe specification of " + p.symbol);
     }
   }
@@ -215,6 +217,34 @@ Result<int> BpfTracer::Drain() {
   return n;
 }
 
+int BpfTracer::FlushPending() {
+  struct Key {
+    uint64_t g;
+    uint32_t spec;
+    uint32_t pad;
+  };
+  static_assert(sizeof(Key) == 16, "matches struct pending_key in goretain.bpf.c");
+  std::vector<Key> keys;
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.pending, prev, &next, sizeof(next)) == 0) {
+    keys.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  int n = 0;
+  gr_event e{};
+  for (const Key& k : keys) {
+    if (bpf_map__lookup_and_delete_elem(skel_->maps.pending, &k, sizeof(k), &e, sizeof(e), 0) == 0 ||
+        bpf_map__lookup_elem(skel_->maps.pending, &k, sizeof(k), &e, sizeof(e), 0) == 0) {
+      const uint32_t depth = std::min<uint32_t>(e.stack_depth, GR_MAX_STACK);
+      handler_(e, GR_EVENT_HEADER_SIZE + depth * sizeof(uint64_t));
+      n++;
+    }
+  }
+  return n;
+}
+
 TracerCounters BpfTracer::ReadCounters() const {
   TracerCounters c;
   const int ncpus = libbpf_num_possible_cpus();
@@ -233,6 +263,8 @@ TracerCounters BpfTracer::ReadCounters() const {
   c.dropped = sum(GR_COUNTER_DROPPED);
   c.morestack_skipped = sum(GR_COUNTER_MORESTACK);
   c.read_failed = sum(GR_COUNTER_READ_FAILED);
+  c.completed = sum(GR_COUNTER_COMPLETED);
+  c.uncompleted = sum(GR_COUNTER_UNCOMPLETED);
   return c;
 }
 

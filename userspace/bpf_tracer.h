@@ -37,6 +37,8 @@ struct TracerCounters {
   uint64_t dropped = 0;
   uint64_t morestack_skipped = 0;
   uint64_t read_failed = 0;
+  uint64_t completed = 0;    // events that got their object's address
+  uint64_t uncompleted = 0;  // events sent without it (completion never came)
 };
 
 // Called once per ring buffer record; `size` is the record's byte count (header + stack).
@@ -64,6 +66,9 @@ class BpfTracer {
   Result<int> Poll(int timeout_ms);
   // Handles everything already in the ring buffer without waiting.
   Result<int> Drain();
+  // Hands over the events still waiting for their object's address (tracing is ending: their
+  // completion may never run), without an address.
+  int FlushPending();
 
   TracerCounters ReadCounters() const;
   size_t attached_probes() const { return attached_probes_; }

@@ -6,7 +6,8 @@
 
 #include "goretain.h"
 
-static_assert(sizeof(gr_probe_spec) == 56, "gr_probe_spec layout changed: update both sides");
+static_assert(sizeof(gr_probe_spec) == 64, "gr_probe_spec layout changed: update both sides");
+static_assert(offsetof(gr_probe_spec, pair) == 56);
 static_assert(offsetof(gr_probe_spec, type_arg) == 16);
 static_assert(offsetof(gr_probe_spec, deref_arg) == 17);
 static_assert(offsetof(gr_probe_spec, sized_type_ptr_off) == 20);

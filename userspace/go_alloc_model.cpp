@@ -154,22 +154,19 @@ AllocEstimate GoAllocModel::ClassicMakeMap(int64_t hint, bool header_on_stack,
   return total;
 }
 
-AllocEstimate GoAllocModel::HashGrow(uint64_t count, unsigned b, bool has_extra,
-                                     uint64_t bucket_size, bool bucket_noscan) const {
+AllocEstimate GoAllocModel::HashGrow(uint64_t count, unsigned b, uint64_t bucket_size,
+                                     bool bucket_noscan) const {
   if (bucket_size == 0 || b > 62) return {};
   const unsigned bigger = OverLoadFactor(count + 1, b) ? 1 : 0;  // else a same-size grow
   bool overflow = false;
-  AllocEstimate total = BucketArray(b + bigger, bucket_size, bucket_noscan, &overflow);
-  if (overflow && !has_extra) total += Malloc(kMapExtraSize, false);
-  return total;
+  return BucketArray(b + bigger, bucket_size, bucket_noscan, &overflow);
 }
 
 AllocEstimate GoAllocModel::HashGrowFromHeader(std::span<const uint64_t> hmap_words,
                                                uint64_t bucket_size, bool bucket_noscan) const {
-  const size_t extra_word = hmap_size_ / 8 - 1;  // mapextra is the header's last field
-  if (hmap_words.size() <= extra_word) return {};
+  if (hmap_words.size() < 2) return {};
   const unsigned b = static_cast<unsigned>((hmap_words[1] >> 8) & 0xff);  // flags @8, B @9
-  return HashGrow(hmap_words[0], b, hmap_words[extra_word] != 0, bucket_size, bucket_noscan);
+  return HashGrow(hmap_words[0], b, bucket_size, bucket_noscan);
 }
 
 AllocEstimate GoAllocModel::SwissNewTable(uint64_t capacity, uint64_t group_size,

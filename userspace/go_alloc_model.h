@@ -71,14 +71,13 @@ class GoAllocModel {
   uint64_t MakeMapSmallBytes() const { return MakeMapSmall().bytes; }
 
   // Classic maps, runtime.hashGrow(t, h) with h.count = `count`, h.B = `b`: the new bucket array
-  // (one size up, or the same size when only overflow buckets piled up) and h.extra if needed.
-  AllocEstimate HashGrow(uint64_t count, unsigned b, bool has_extra, uint64_t bucket_size,
+  // (one size up, or the same size when only overflow buckets piled up). A new h.extra is its
+  // own allocation, probed at hashGrow's call to newobject.
+  AllocEstimate HashGrow(uint64_t count, unsigned b, uint64_t bucket_size,
                          bool bucket_noscan) const;
-  // The same from the words of the map header (hmap) read at hashGrow's entry.
+  // The same from the words of the map header (hmap) read at hashGrow's entry: count @0, B @9.
   AllocEstimate HashGrowFromHeader(std::span<const uint64_t> hmap_words, uint64_t bucket_size,
                                    bool bucket_noscan) const;
-  // hmap words hashGrow needs: count @0, B @9, extra @40 (@48 in go1.24/1.25 noswissmap).
-  uint32_t hmap_words_needed() const { return static_cast<uint32_t>(hmap_size_ / 8); }
 
   // Swiss maps, maps.newTable(typ, capacity): the table header and its group array.
   AllocEstimate SwissNewTable(uint64_t capacity, uint64_t group_size, bool group_noscan) const;

@@ -85,9 +85,8 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, bool swiss,
   probes.push_back({"runtime.gcMarkTermination", false,
                     Spec(GR_KIND_GC, GR_FUNC_GC_MARK_TERMINATION, GR_ABI_DEFAULT, GR_NO_ARG, -1)});
   if (!swiss) {
-    // hashGrow(t *maptype, h *hmap): the model needs h.count, h.B and h.extra (the whole header:
-    // 6 words, 7 in go1.24/1.25 noswissmap builds).
-    const uint8_t words = v.AtLeast(1, 24) ? 7 : 6;
+    // hashGrow(t *maptype, h *hmap): the model needs h.count @0 and h.B @9.
+    const uint8_t words = 2;
     probes.push_back({"runtime.hashGrow", false,
                       WithDeref(Spec(GR_KIND_MAP_GROW, GR_FUNC_HASHGROW, GR_ABI_DEFAULT, 0,
                                      kMapTypeSizedTypeOffset),
@@ -107,9 +106,10 @@ std::vector<const char*> GrowthContainersFor(bool swiss) {
   if (!swiss) {
     // First bucket and indirect keys/values in mapassign*; overflow buckets (and the mapextra /
     // overflow-list headers of createOverflow, when not inlined) in newoverflow, which the
-    // incremental evacuation also calls. hashGrow has its entry probe (its bucket array is
-    // computed by the model), so it is no container.
-    for (const char* fn : {"runtime.(*hmap).newoverflow", "runtime.(*hmap).createOverflow",
+    // incremental evacuation also calls; hashGrow's h.extra. (hashGrow's bucket array comes from
+    // its entry probe and the model: makeBucketArray is shared with makemap.)
+    for (const char* fn : {"runtime.hashGrow", "runtime.(*hmap).newoverflow",
+                           "runtime.(*hmap).createOverflow",
                            "runtime.evacuate", "runtime.evacuate_fast32", "runtime.evacuate_fast64",
                            "runtime.evacuate_faststr", "runtime.growWork", "runtime.growWork_fast32",
                            "runtime.growWork_fast64", "runtime.growWork_faststr"}) {
@@ -145,15 +145,77 @@ std::vector<CallProbe> GrowthCallees() {
   };
 }
 
+// Where an allocation probe's address can be read: the probed instruction's file offset must
+// not already carry a probe (one address, one probe).
+bool AddressIsFree(const ProbePlan& plan, ElfVaddr at) {
+  for (const auto& p : plan.probes) {
+    if (p.address == at) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
+Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
+                     const ReturnValueProbe& rv, size_t alloc_index, bool same_frame) {
+  const ElfVaddr at = fn.entry + rv.offset;
+  if (!AddressIsFree(plan, at)) return Ok{};
+  auto off = binary.elf().ToFileOffset(at);
+  if (!off) return Ok{};
+  PlannedProbe& alloc = plan.probes[alloc_index];
+  gr_probe_spec spec = alloc.spec;
+  spec.flags = GR_PROBE_COMPLETES | GR_PROBE_MID_FUNCTION | (same_frame ? GR_PROBE_SAME_FRAME : 0u);
+  spec.value_reg = rv.where.in_register ? rv.where.reg : GR_VALUE_IN_STACK;
+  spec.value_sp_off = rv.where.sp_offset;
+  if (!(alloc.spec.flags & GR_PROBE_STASH)) plan.addressed++;
+  alloc.spec.flags |= GR_PROBE_STASH;
+  PlannedProbe completion{alloc.symbol + " (address)", fn.entry, at, *off, false, spec};
+  completion.completes = static_cast<int>(alloc_index);
+  plan.probes.push_back(std::move(completion));
+  return Ok{};
+}
+
+Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                            const std::string& entry_symbol, const std::string& allocating_fn,
+                            const std::vector<std::string>& allocators, bool allow_merged) {
+  size_t alloc_index = plan.probes.size();
+  for (size_t i = 0; i < plan.probes.size(); i++) {
+    if (plan.probes[i].symbol == entry_symbol && !(plan.probes[i].spec.flags & GR_PROBE_MID_FUNCTION)) {
+      alloc_index = i;
+    }
+  }
+  const symbols::Function* fn = binary.FindFunction(allocating_fn);
+  if (alloc_index == plan.probes.size() || !fn) return Ok{};
+  std::vector<uint64_t> targets;
+  for (const auto& a : allocators) {
+    if (const symbols::Function* f = binary.FindFunction(a)) targets.push_back(f->entry.value);
+  }
+  const auto code = binary.Code(*fn);
+  const auto calls = FindCalls(code, fn->entry.value, targets);
+  // Every allocating path must report its address, or none is used: an event left pending
+  // would wait for a completion that never comes.
+  std::vector<ReturnValueProbe> found;
+  for (const CallInstruction& call : calls) {
+    auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset);
+    if (!rv || (rv->reachable_elsewhere && !allow_merged) || !AddressIsFree(plan, fn->entry + rv->offset)) {
+      return Ok{};
+    }
+    found.push_back(*rv);
+  }
+  for (const auto& rv : found) {
+    if (auto s = AddCompletion(plan, binary, *fn, rv, alloc_index, false); !s) return s;
+  }
+  return Ok{};
+}
+
 std::string ProbePlan::Describe() const {
-  std::string out = fmt::format("probe plan for {} ({} maps, {} probes)", go_version.raw,
-                                swiss_maps ? "Swiss" : "classic", probes.size());
+  std::string out = fmt::format("probe plan for {} ({} maps, {} probes, {} with addresses)",
+                                go_version.raw, swiss_maps ? "Swiss" : "classic", probes.size(),
+                                addressed);
   for (const auto& p : probes) {
     out += fmt::format("\n  {:<48} entry {:#x} probe {:#x} (+{}, {}) file offset {:#x}", p.symbol,
                        p.function_entry.value, p.address.value, p.address - p.function_entry,
-                       p.on_stack_check ? "stack-check JBE" : (p.spec.flags & GR_PROBE_MID_FUNCTION) ? "call" : "entry", p.file_offset.value);
+                       p.on_stack_check ? "stack-check JBE" : (p.spec.flags & GR_PROBE_COMPLETES) ? "address" : (p.spec.flags & GR_PROBE_MID_FUNCTION) ? "call" : "entry", p.file_offset.value);
   }
   return out;
 }
@@ -242,6 +304,28 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
       spec.flags |= GR_PROBE_MID_FUNCTION;
       const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
       if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s.error();
+      // The object's address, in the same frame right after the call returns.
+      if (auto rv = FindReturnValueProbe(binary.Code(*fn), fn->entry.value, call.offset)) {
+        if (auto s = AddCompletion(plan, binary, *fn, *rv, plan.probes.size() - 1, true); !s) {
+          return s.error();
+        }
+      }
+    }
+  }
+
+  // Entry probes whose single object is allocated further down: growslice's new array (from
+  // its mallocgc calls) and hashGrow's bucket array (from makeBucketArray's newarray).
+  if (auto s = AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice",
+                                     {"runtime.mallocgc"}, /*allow_merged=*/false);
+      !s) {
+    return s.error();
+  }
+  if (!swiss) {
+    if (auto s = AddNestedCompletions(plan, binary, "runtime.hashGrow", "runtime.makeBucketArray",
+                                      {"runtime.newarray", "runtime.mallocgc"},
+                                      /*allow_merged=*/true);
+        !s) {
+      return s.error();
     }
   }
   return plan;

@@ -20,12 +20,17 @@ struct PlannedProbe {
   bool on_stack_check;     // placed on the stack-check JBE (emulated, morestack-aware)
                            // (call probes: on an emulated CALL inside the function)
   gr_probe_spec spec;
+  // For a completion probe (GR_PROBE_COMPLETES): the index in ProbePlan::probes of the
+  // allocation probe whose pending event it completes; -1 otherwise.
+  int completes = -1;
 };
 
 struct ProbePlan {
   symbols::GoVersion go_version;
   bool swiss_maps = false;  // the binary's maps are Swiss tables (internal/runtime/maps)
   std::vector<PlannedProbe> probes;
+  // Allocation probes whose events carry the object's address (see GR_PROBE_STASH).
+  size_t addressed = 0;
 
   // One line per probe, for debug logs.
   std::string Describe() const;
@@ -43,5 +48,19 @@ inline constexpr int kMaxGoMinor = 27;
 // Errors: kUnsupported (Go version too old or unknown, architecture, a required runtime function
 // missing), kBadInput (a probe address outside the file's loadable segments).
 Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts = {});
+
+struct ReturnValueProbe;
+// Adds a probe at `rv` in `fn` that completes plan.probes[alloc_index]'s pending event with the
+// allocated object's address (the allocation probe gets GR_PROBE_STASH). `same_frame`: the
+// allocation probe is a CALL in the same function body (same SP). Skipped if `rv`'s address is
+// already probed.
+Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
+                     const ReturnValueProbe& rv, size_t alloc_index, bool same_frame);
+// For the entry probe of `entry_symbol`, whose one object is allocated inside `allocating_fn` by
+// a call to one of `allocators`: completions after every such call, or none if any path's
+// address cannot be read (`allow_merged`: accept probes other paths can also reach).
+Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                            const std::string& entry_symbol, const std::string& allocating_fn,
+                            const std::vector<std::string>& allocators, bool allow_merged);
 
 }  // namespace goretain

@@ -199,6 +199,8 @@ void TraceSession::EventLoop() {
   }
   status.Clear();
   (void)tracer_->Drain();  // events already in the ring buffer still count
+  const int pending = tracer_->FlushPending();
+  if (pending) spdlog::debug("{} events were still waiting for their address", pending);
 }
 
 int TraceSession::Run() {
@@ -208,9 +210,10 @@ int TraceSession::Run() {
   EventLoop();
   const auto counters = tracer_->ReadCounters();
   spdlog::debug("events: emitted {}, dropped {}, morestack restarts skipped {}, read failures {}, "
-                "from unregistered processes {}, runtime-internal {}", counters.emitted,
-                counters.dropped, counters.morestack_skipped, counters.read_failed,
-                aggregator_->unattributed(), aggregator_->runtime_internal());
+                "with address {}, address missed {}, from unregistered processes {}, "
+                "runtime-internal {}", counters.emitted, counters.dropped,
+                counters.morestack_skipped, counters.read_failed, counters.completed,
+                counters.uncompleted, aggregator_->unattributed(), aggregator_->runtime_internal());
   const Status reported = EmitReport();
   spdlog::debug("report written; detaching");
   tracer_.reset();  // detach every probe before waiting for anything else

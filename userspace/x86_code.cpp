@@ -100,8 +100,15 @@ std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> co
     ~Free() { cs_free(p, n); }
   } free_insns{insns, n};
 
+  // Every address some direct branch of the function lands on.
+  std::set<uint64_t> targets;
   size_t call = n;
   for (size_t i = 0; i < n; i++) {
+    const cs_x86& x86 = insns[i].detail->x86;
+    if (x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM &&
+        cs_insn_group(cs.handle, &insns[i], CS_GRP_JUMP)) {
+      targets.insert(static_cast<uint64_t>(x86.operands[0].imm));
+    }
     if (insns[i].address == entry + call_offset) call = i;
   }
   if (call == n || insns[call].id != X86_INS_CALL) return std::nullopt;
@@ -109,17 +116,20 @@ std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> co
   std::bitset<GR_NUM_REGS> regs;  // registers holding the value
   std::set<int64_t> slots;        // stack slots holding it
   regs.set(GR_REG_AX);
+  bool merged = false;
   for (size_t i = call + 1; i < n && i <= call + kMaxTrackedInstructions; i++) {
     const cs_insn& insn = insns[i];
+    merged = merged || targets.count(insn.address) > 0;
     if (IsEmulatedBranch(cs.handle, insn)) {
       for (int r = 0; r < GR_NUM_REGS; r++) {
         if (regs.test(r) && r != GR_REG_SP) {
-          return ReturnValueProbe{insn.address - entry, ValueLocation{true, uint8_t(r), 0}};
+          return ReturnValueProbe{insn.address - entry, ValueLocation{true, uint8_t(r), 0}, merged};
         }
       }
       if (!slots.empty()) {
         return ReturnValueProbe{insn.address - entry,
-                                ValueLocation{false, 0, static_cast<int32_t>(*slots.begin())}};
+                                ValueLocation{false, 0, static_cast<int32_t>(*slots.begin())},
+                                merged};
       }
       return std::nullopt;
     }

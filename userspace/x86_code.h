@@ -52,6 +52,7 @@ struct ValueLocation {
 struct ReturnValueProbe {
   uint64_t offset;  // of an emulated instruction (Jcc, JMP rel, CALL rel) from the entry
   ValueLocation where;
+  bool reachable_elsewhere = false;  // a branch lands between the call and the probe
 };
 
 // After the `CALL` at `call_offset` returns, where can its result (RAX) first be read at an

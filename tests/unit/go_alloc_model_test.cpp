@@ -111,24 +111,23 @@ TEST(GoAllocModel, HashGrowMatchesFillingAMap) {
   // makemap_small 48, the first bucket 144 (in mapassign), and at the 9th insert hashGrow from
   // B=0 (count 8) to B=1: 2 buckets = 288.
   GoAllocModel go119(Go(19), false);
-  const AllocEstimate grow = go119.HashGrow(8, 0, false, kIntIntBucket, true);
+  const AllocEstimate grow = go119.HashGrow(8, 0, kIntIntBucket, true);
   EXPECT_EQ(grow.bytes, 288u);
   EXPECT_EQ(grow.objects, 1u);
   EXPECT_EQ(go119.MakeMapSmallBytes() + go119.Malloc(kIntIntBucket, true).bytes + grow.bytes, 480u);
 }
 
-TEST(GoAllocModel, HashGrowPreallocatesOverflowAndMapExtra) {
+TEST(GoAllocModel, HashGrowPreallocatesOverflowBuckets) {
   GoAllocModel go119(Go(19), false);
   // count 104 at B=4 overloads (104 + 1 > 13 * 8): grow to B=5, 32 + 2 overflow buckets rounded
-  // into the 5376 B size class (37 buckets = 5328 B), plus new(mapextra) when h.extra is nil.
-  const AllocEstimate fresh = go119.HashGrow(104, 4, false, kIntIntBucket, true);
-  EXPECT_EQ(fresh.bytes, 5376u + 24u);
-  EXPECT_EQ(fresh.objects, 2u);
-  const AllocEstimate with_extra = go119.HashGrow(104, 4, true, kIntIntBucket, true);
-  EXPECT_EQ(with_extra.bytes, 5376u);
-  EXPECT_EQ(with_extra.objects, 1u);
+  // into the 5376 B size class (37 buckets = 5328 B). (h.extra is a separate allocation.)
+  const AllocEstimate fresh = go119.HashGrow(104, 4, kIntIntBucket, true);
+  EXPECT_EQ(fresh.bytes, 5376u);
+  EXPECT_EQ(fresh.objects, 1u);
+  const uint64_t header[] = {104, uint64_t{4} << 8};  // count, then flags/B/noverflow/hash0
+  EXPECT_EQ(go119.HashGrowFromHeader(header, kIntIntBucket, true).bytes, 5376u);
   // Not overloaded (too many overflow buckets): a same-size grow.
-  EXPECT_EQ(go119.HashGrow(10, 4, true, kIntIntBucket, true).bytes, 2688u);
+  EXPECT_EQ(go119.HashGrow(10, 4, kIntIntBucket, true).bytes, 2688u);
 }
 
 TEST(GoAllocModel, SwissNewTableIsHeaderPlusGroups) {
