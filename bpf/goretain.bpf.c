@@ -195,7 +195,8 @@ static __always_inline void event__send(struct gr_event *e)
 
 /* A completion probe: the allocation's address is now in a register or stack slot. */
 static __always_inline int event__complete(const struct pt_regs *regs,
-					   const struct gr_probe_spec *spec)
+					   const struct gr_probe_spec *spec,
+					   const struct gr_target *target)
 {
 	struct pending_key key = {.g = go__g(regs), .spec = spec->pair};
 	struct gr_event *e = bpf_map_lookup_elem(&pending, &key);
@@ -218,6 +219,15 @@ static __always_inline int event__complete(const struct pt_regs *regs,
 			value = r[idx];
 	}
 	e->obj_addr = value;
+	/* The GC epoch the object was born in: tells a survivor of the next cycle from a young
+	 * object that reuses a freed slot. */
+	e->alloc_sweepgen = 0;
+	if (target->sweepgen_addr) {
+		__u32 sg = 0;
+
+		if (!bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
+			e->alloc_sweepgen = sg;
+	}
 	event__send(e);
 	counter__inc(GR_COUNTER_COMPLETED);
 	bpf_map_delete_elem(&pending, &key);
@@ -244,7 +254,7 @@ int gr_alloc_probe(struct pt_regs *regs)
 	if (!spec || !spec->kind)
 		return 0;
 	if (spec->flags & GR_PROBE_COMPLETES)
-		return event__complete(regs, spec);
+		return event__complete(regs, spec, target);
 	if ((spec->flags & GR_PROBE_ON_STACK_CHECK_JBE) && go__jbe_taken(regs)) {
 		counter__inc(GR_COUNTER_MORESTACK);
 		return 0;
@@ -269,6 +279,7 @@ int gr_alloc_probe(struct pt_regs *regs)
 	e->sized_type_ptrdata = 0;
 	e->obj_addr = 0;
 	e->call_sp = go__sp(regs);
+	e->alloc_sweepgen = 0;
 	__builtin_memset(e->deref, 0, sizeof(e->deref));
 	event__read_type(e, spec);
 	event__read_deref(e, spec);

@@ -63,6 +63,10 @@ enum gr_func {
   GR_FUNC_CALL_MALLOCGC = 15, /* mallocgc(size uintptr, typ *_type, needzero bool) */
   /* gcMarkTermination: once per GC cycle, when marking is complete. */
   GR_FUNC_GC_MARK_TERMINATION = 16,
+  /* maps.newGroups(typ *abi.SwissMapType, length uint64): out of line only without inlining. */
+  GR_FUNC_CALL_NEWGROUPS = 17,
+  /* maps.NewMap(mt *abi.SwissMapType, hint uintptr, m *Map, maxAlloc uintptr): maps.Clone (1.24). */
+  GR_FUNC_CALL_NEWMAP = 18,
 };
 
 /* Argument layouts that changed between Go releases. */
@@ -131,7 +135,8 @@ struct gr_probe_spec {
 
 /* Per-process state, keyed by tgid in the `targets` hash map. */
 struct gr_target {
-  __u64 load_bias; /* process address - link-time address of its executable (0 unless PIE) */
+  __u64 load_bias;     /* process address - link-time address of its executable (0 unless PIE) */
+  __u64 sweepgen_addr; /* process address of runtime.mheap_.sweepgen (uint32), 0 if unknown */
 };
 
 /* Global configuration, set in .rodata before load. */
@@ -157,6 +162,7 @@ struct gr_event {
   __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
   __u64 deref[GR_NUM_DEREF]; /* target memory requested by the spec, zero if unreadable */
   __u64 call_sp;     /* SP at the allocation probe (matches a completion in the same frame) */
+  __u64 alloc_sweepgen; /* mheap_.sweepgen right after the allocation (with obj_addr), else 0 */
   /* stack[0] is the return address into the caller of the probed runtime function; deeper
    * entries follow the frame-pointer chain. */
   __u64 stack[GR_MAX_STACK];

@@ -32,7 +32,7 @@ SourceFrame ToSourceFrame(const symbols::Frame& f) {
 std::optional<symbols::Frame> UserFrame(const symbols::GoBinary& bin, uint64_t pc) {
   auto res = bin.Resolve(ElfVaddr{pc}, symbols::PcKind::kReturnAddress);
   for (const auto& f : res.frames) {
-    if (!IsRuntimeFunction(f.function)) return f;
+    if (!IsRuntimeFrame(f)) return f;
   }
   return std::nullopt;
 }
@@ -41,6 +41,18 @@ std::optional<symbols::Frame> UserFrame(const symbols::GoBinary& bin, uint64_t p
 
 bool IsRuntimeFunction(std::string_view name) {
   return name.starts_with("runtime.") || name.starts_with("internal/runtime/");
+}
+
+bool IsRuntimeFrame(const symbols::Frame& f) {
+  if (IsRuntimeFunction(f.function)) return true;
+  // Runtime code linknamed into other packages (maps.clone, syscall.runtime_envs, ...) keeps
+  // its file: GOROOT/src/runtime/*.go ("runtime/*.go" with -trimpath).
+  std::string_view file = f.file;
+  const size_t slash = file.rfind('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view dir = file.substr(0, slash);
+  return dir == "runtime" || dir.ends_with("/src/runtime") || dir == "internal/runtime/maps" ||
+         dir.ends_with("/src/internal/runtime/maps");
 }
 
 bool IsMapRuntimeFunction(std::string_view name) {
@@ -76,11 +88,15 @@ Aggregator::TypeInfo Aggregator::SizedTypeFromFile(const TracedProcess& p, const
   // The BPF read of the type descriptor can fail when its page is not yet mapped in the target;
   // compiled-in descriptors are in the file, so read them there (cached per descriptor).
   const uint64_t type = e.type_ptr - p.load_bias;
-  auto [it, inserted] = file_type_cache_.try_emplace(PcKey{p.binary, type});
+  // Probes whose type argument is a map type size their allocation by its bucket/group type.
+  const bool is_map = e.func == GR_FUNC_MAKEMAP || e.func == GR_FUNC_MAKEMAP64 ||
+                      e.func == GR_FUNC_HASHGROW || e.func == GR_FUNC_CALL_NEWTABLE ||
+                      e.func == GR_FUNC_CALL_NEWGROUPS || e.func == GR_FUNC_CALL_NEWMAP;
+  // (A map type is also the element type of a []map: the key tells the two lookups apart.)
+  auto [it, inserted] = file_type_cache_.try_emplace(PcKey{p.binary, type | (is_map ? 1 : 0)});
   if (!inserted) return it->second;
   const symbols::ElfFile& elf = p.binary->binary->elf();
   uint64_t sized = type;
-  const bool is_map = e.func == GR_FUNC_MAKEMAP || e.func == GR_FUNC_MAKEMAP64;
   if (is_map) {
     auto ptr = ReadFileWord(elf, type + 64);  // maptype.bucket / SwissMapType.Group
     if (!ptr) return it->second;
@@ -127,6 +143,10 @@ AllocEstimate Aggregator::EventAlloc(const gr_event& e, const TracedProcess& p) 
       return m.Malloc(e.args[0], e.args[1] == 0 || noscan);
     case GR_FUNC_CALL_NEWTABLE:
       return m.SwissNewTable(e.args[1], size, noscan);
+    case GR_FUNC_CALL_NEWGROUPS:  // (typ, length): size is typ.Group's
+      return m.Malloc(size * e.args[1], noscan);
+    case GR_FUNC_CALL_NEWMAP:  // (mt, hint, m, maxAlloc): as make(map, hint)
+      return m.MakeMap(arg(1), e.args[2] != 0, size, noscan);
     case GR_FUNC_MOVESLICE:
       return m.MoveSlice(e.args[3], size, noscan, true);
     case GR_FUNC_MOVESLICE_NOSCAN:
@@ -202,6 +222,13 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   s.objects++;
   s.heap_objects += alloc.objects;
   s.bytes += alloc.bytes;
+  // One object with its address: tracked until a GC frees it. Anything else cannot be judged.
+  if (retention_ && e.obj_addr != 0 && alloc.objects == 1) {
+    retention_->Track(static_cast<pid_t>(e.pid), e.obj_addr, alloc.bytes,
+                      static_cast<uint32_t>(e.alloc_sweepgen), &s.retention);
+  } else {
+    s.retention.unaddressed++;
+  }
 }
 
 std::vector<CallsiteRow> Aggregator::Rows() const {
@@ -215,7 +242,7 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     row.kind = static_cast<gr_kind>(key.kind);
     auto res = bin.Resolve(ElfVaddr{key.pc}, symbols::PcKind::kReturnAddress);
     auto user = std::find_if(res.frames.begin(), res.frames.end(),
-                             [](const symbols::Frame& f) { return !IsRuntimeFunction(f.function); });
+                             [](const symbols::Frame& f) { return !IsRuntimeFrame(f); });
     if (user != res.frames.end()) {
       row.site = ToSourceFrame(*user);
       for (auto f = user + 1; f != res.frames.end() && row.stack.size() < report_stack_depth_; ++f) {
@@ -255,15 +282,39 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
       if (it->second.stack.empty()) it->second.stack = row.stack;
       if (it->second.type.empty()) it->second.type = type;
     }
-    it->second.alloc_objects += stats.objects;
-    it->second.heap_objects += stats.heap_objects;
-    it->second.alloc_bytes += stats.bytes;
-    it->second.assigns += stats.assigns;
+    CallsiteRow& r = it->second;
+    r.alloc_objects += stats.objects;
+    r.heap_objects += stats.heap_objects;
+    r.alloc_bytes += stats.bytes;
+    r.assigns += stats.assigns;
+    // Retention adds up only if every part of the row is known.
+    const SiteRetention& ret = stats.retention;
+    const bool known = retention_ && retention_->checks() > 0 && ret.complete() &&
+                       (inserted || r.retained_bytes.has_value());
+    if (stats.objects == 0) {
+      // assigns only: no allocation to judge
+    } else if (known) {
+      r.retained_objects = r.retained_objects.value_or(0) + ret.retained_objects;
+      r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
+      r.retained_growth_bytes_per_s =
+          r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
+      r.leaking = r.leaking || ret.Leaking();
+    } else {
+      r.retained_objects.reset();
+      r.retained_bytes.reset();
+      r.retained_growth_bytes_per_s.reset();
+      r.leaking = false;
+    }
   }
   std::vector<CallsiteRow> rows;
   rows.reserve(merged.size());
   for (auto& [k, r] : merged) rows.push_back(std::move(r));
+  // Leaking call sites first (fastest growth first), then by bytes allocated.
   std::stable_sort(rows.begin(), rows.end(), [](const CallsiteRow& a, const CallsiteRow& b) {
+    if (a.leaking != b.leaking) return a.leaking;
+    if (a.leaking) {
+      return a.retained_growth_bytes_per_s.value_or(0) > b.retained_growth_bytes_per_s.value_or(0);
+    }
     return a.alloc_bytes > b.alloc_bytes;
   });
   return rows;

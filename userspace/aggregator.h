@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "userspace/bpf_types.hpp"
+#include "userspace/retention.h"
 #include "userspace/traced_binary.h"
 
 namespace goretain {
@@ -29,13 +30,21 @@ struct CallsiteRow {
   uint64_t heap_objects = 0;     // heap allocations those calls made (mallocgc calls)
   uint64_t alloc_bytes = 0;
   uint64_t assigns = 0;          // map inserts at this line (--assigns only)
+  // After GC: what this line's allocations still hold (nullopt: not every allocation here had
+  // a known address, or no GC cycle was checked yet).
+  std::optional<uint64_t> retained_objects;
+  std::optional<uint64_t> retained_bytes;
+  std::optional<double> retained_growth_bytes_per_s;
+  bool leaking = false;
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
 };
 
 class Aggregator {
  public:
   // `report_stack_depth`: frames beyond the call site to keep for the JSON `stack`.
-  explicit Aggregator(uint32_t report_stack_depth) : report_stack_depth_(report_stack_depth) {}
+  // `retention`: where addressed allocations are tracked (may be null: no retention figures).
+  Aggregator(uint32_t report_stack_depth, RetentionTracker* retention)
+      : report_stack_depth_(report_stack_depth), retention_(retention) {}
 
   void AddProcess(const TracedProcess& p) { processes_[p.pid] = p; }
   void OnEvent(const gr_event& e, size_t size);
@@ -64,6 +73,7 @@ class Aggregator {
     uint64_t heap_objects = 0;
     uint64_t bytes = 0;
     uint64_t assigns = 0;
+    SiteRetention retention;
     std::vector<uint64_t> outer_pcs;  // ElfVaddrs of deeper frames, from the first event seen
   };
   struct PcKey {
@@ -86,6 +96,7 @@ class Aggregator {
   bool IsUserPc(const TracedBinary* b, uint64_t pc);
 
   uint32_t report_stack_depth_;
+  RetentionTracker* retention_;
   std::unordered_map<uint32_t, TracedProcess> processes_;
   std::unordered_map<SiteKey, SiteStats, SiteKeyHash> sites_;
   std::unordered_map<PcKey, bool, PcKeyHash> user_pc_cache_;
@@ -100,6 +111,9 @@ class Aggregator {
 // True for functions of the Go runtime itself ("runtime.", "internal/runtime/..."), which are
 // never reported as call sites.
 bool IsRuntimeFunction(std::string_view name);
+
+// True for frames of the Go runtime's code, by name or by source file (linknamed functions).
+bool IsRuntimeFrame(const symbols::Frame& frame);
 
 // True for the runtime's map implementation (classic and Swiss).
 bool IsMapRuntimeFunction(std::string_view name);

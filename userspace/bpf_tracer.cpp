@@ -191,9 +191,10 @@ Result<int> BpfTracer::AttachClassic(const std::string& path, const ProbePlan& p
   return n;
 }
 
-Status BpfTracer::AddTarget(uint32_t pid, uint64_t load_bias) {
+Status BpfTracer::AddTarget(uint32_t pid, uint64_t load_bias, uint64_t sweepgen_addr) {
   gr_target value{};
   value.load_bias = load_bias;
+  value.sweepgen_addr = sweepgen_addr;
   if (int err = bpf_map__update_elem(skel_->maps.targets, &pid, sizeof(pid), &value, sizeof(value),
                                      BPF_ANY)) {
     return KernelError(err, fmt::format("adding pid {} to the target set", pid));

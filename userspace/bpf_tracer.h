@@ -58,7 +58,8 @@ class BpfTracer {
   Result<int> AttachExecutable(const std::string& path, const ProbePlan& plan);
 
   // `load_bias`: the process's address minus the link-time address of its executable.
-  Status AddTarget(uint32_t pid, uint64_t load_bias);
+  // `sweepgen_addr`: process address of runtime.mheap_.sweepgen, or 0.
+  Status AddTarget(uint32_t pid, uint64_t load_bias, uint64_t sweepgen_addr);
   void RemoveTarget(uint32_t pid);
 
   // Waits up to timeout_ms (or until the buffer fills up: the BPF side does not wake the reader

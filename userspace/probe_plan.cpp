@@ -117,7 +117,11 @@ std::vector<const char*> GrowthContainersFor(bool swiss) {
     }
     return c;
   }
-  for (const char* fn : {"internal/runtime/maps.(*Map).growToSmall",
+  // maps.Clone: go1.24 makes the copy with NewMap in mapclone2; go1.25+ copies the directory,
+  // tables and groups directly.
+  for (const char* fn : {"runtime.mapclone2", "internal/runtime/maps.(*Map).Clone",
+                         "internal/runtime/maps.(*table).clone", "internal/runtime/maps.cloneGroup",
+                         "internal/runtime/maps.(*Map).growToSmall",
                          "internal/runtime/maps.(*Map).growToTable",
                          "internal/runtime/maps.(*table).grow", "internal/runtime/maps.(*table).split",
                          "internal/runtime/maps.(*Map).installTableSplit",
@@ -142,6 +146,11 @@ std::vector<CallProbe> GrowthCallees() {
       {"runtime.mallocgc", grow(GR_FUNC_CALL_MALLOCGC, 1, -1)},               // (size, typ, zero)
       {"internal/runtime/maps.newTable",                                     // (mt, capacity, ..)
        grow(GR_FUNC_CALL_NEWTABLE, 0, kMapTypeSizedTypeOffset)},
+      // newGroups(typ *abi.SwissMapType, length uint64): out of line only when not inlined
+      // (-gcflags=-l); growToSmall then calls it instead of maps.newarray.
+      {"internal/runtime/maps.newGroups", grow(GR_FUNC_CALL_NEWGROUPS, 0, kMapTypeSizedTypeOffset)},
+      // NewMap(mt, hint, m, maxAlloc): called directly by go1.24's mapclone2 (maps.Clone).
+      {"internal/runtime/maps.NewMap", grow(GR_FUNC_CALL_NEWMAP, 0, kMapTypeSizedTypeOffset)},
   };
 }
 

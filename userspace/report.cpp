@@ -60,6 +60,7 @@ std::string RenderJson(const Report& r, size_t top) {
   j["events"] = Json{{"received", r.events_received}, {"dropped", r.events_dropped}};
   j["tracer"] = Json{{"cpu_s", std::round(r.tracer_cpu_s * 1000) / 1000},
                      {"max_rss_kb", r.tracer_max_rss_kb}};
+  j["liveness"] = Json{{"checks", r.liveness_checks}, {"tracked_objects", r.tracked_objects}};
   Json sites = Json::array();
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   for (size_t i = 0; i < n; i++) {
@@ -76,8 +77,12 @@ std::string RenderJson(const Report& r, size_t top) {
         {"alloc_bytes", c.alloc_bytes},
         {"heap_objects", c.heap_objects},
         {"assigns", r.assigns_counted ? Json(c.assigns) : Json(nullptr)},
-        {"retained_objects", nullptr},
-        {"retained_bytes", nullptr},
+        {"retained_objects", c.retained_objects ? Json(*c.retained_objects) : Json(nullptr)},
+        {"retained_bytes", c.retained_bytes ? Json(*c.retained_bytes) : Json(nullptr)},
+        {"retained_growth_bytes_per_s", c.retained_growth_bytes_per_s
+                                            ? Json(std::round(*c.retained_growth_bytes_per_s))
+                                            : Json(nullptr)},
+        {"leaking", c.leaking},
         {"stack", std::move(stack)},
     });
   }
@@ -101,7 +106,8 @@ std::string RenderTable(const Report& r, size_t top) {
     const char* header;
     bool right;
   };
-  std::vector<Column> cols = {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true}};
+  std::vector<Column> cols = {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true},
+                              {"RETAINED", true}, {"GROWTH/s", true}};
   if (r.assigns_counted) cols.push_back({"ASSIGNS", true});
   cols.insert(cols.end(), {{"LOCATION", false}, {"FUNCTION", false}, {"TYPE", false}});
 
@@ -110,8 +116,13 @@ std::string RenderTable(const Report& r, size_t top) {
   for (const auto& c : cols) rows.back().push_back(c.header);
   for (size_t i = 0; i < n; i++) {
     const CallsiteRow& c = r.callsites[i];
-    std::vector<std::string> row = {KindName(c.kind), HumanBytes(c.alloc_bytes),
-                                    std::to_string(c.alloc_objects)};
+    std::vector<std::string> row = {
+        c.leaking ? std::string(KindName(c.kind)) + " LEAK" : std::string(KindName(c.kind)),
+        HumanBytes(c.alloc_bytes), std::to_string(c.alloc_objects),
+        c.retained_bytes ? HumanBytes(*c.retained_bytes) : "-",
+        c.retained_growth_bytes_per_s && *c.retained_growth_bytes_per_s >= 1
+            ? HumanBytes(static_cast<uint64_t>(*c.retained_growth_bytes_per_s))
+            : "-"};
     if (r.assigns_counted) row.push_back(std::to_string(c.assigns));
     row.push_back(c.site.file.empty() ? "?" : fmt::format("{}:{}", ShortFile(c.site.file), c.site.line));
     row.push_back(c.site.function);

@@ -22,12 +22,16 @@ struct ReportTarget {
 struct Report {
   double elapsed_s = 0;
   std::vector<ReportTarget> targets;
-  std::optional<uint64_t> gc_cycles;  // null until liveness tracking exists
+  std::optional<uint64_t> gc_cycles;  // completed GC cycles seen while tracing
   uint64_t events_received = 0;
   uint64_t events_dropped = 0;
   bool assigns_counted = false;
   // What tracing cost goretain itself (its own process, not the target).
   double tracer_cpu_s = 0;
+  // Liveness checks run (one per GC cycle, or one for several when they come faster) and the
+  // objects tracked for them now.
+  uint64_t liveness_checks = 0;
+  uint64_t tracked_objects = 0;
   uint64_t tracer_max_rss_kb = 0;  // --assigns: per-call-site map insert counts are meaningful
   std::vector<CallsiteRow> callsites;  // sorted by alloc_bytes, descending
 };

@@ -75,8 +75,14 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
   GoAllocModel model(version, plan->swiss_maps);
-  auto traced = std::make_unique<TracedBinary>(
-      TracedBinary{info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), model});
+  std::optional<HeapLayout> heap;
+  if (auto layout = HeapLayout::For(**bin)) {
+    heap = *layout;
+  } else {
+    spdlog::warn("{}: no retained bytes: {}", info.exe_path, layout.error().message);
+  }
+  auto traced = std::make_unique<TracedBinary>(TracedBinary{
+      info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), model, heap});
   auto attached = tracer_->AttachExecutable(info.open_path, traced->plan);
   if (!attached) return attached.error();
   binaries_.push_back(std::move(traced));
@@ -91,7 +97,18 @@ Status TraceSession::AttachProcess(pid_t pid) {
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
-  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid), *bias); !s) return s.error();
+  uint64_t sweepgen_addr = 0;
+  if (const auto& heap = (*traced)->heap) {
+    if (auto reader = HeapReader::Attach(pid, *heap, *bias)) {
+      retention_.AddProcess(pid, std::move(*reader));
+      sweepgen_addr = heap->mheap.value + *bias + heap->mheap_sweepgen;
+    } else {
+      spdlog::warn("pid {}: no retained bytes: {}", pid, reader.error().message);
+    }
+  }
+  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid), *bias, sweepgen_addr); !s) {
+    return s.error();
+  }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
   targets_.push_back(ReportTarget{pid, info->exe_path, version});
   fmt::print(stderr, "goretain: tracing pid {} ({}, {}): {} probes attached\n", pid, info->exe_path,
@@ -109,7 +126,7 @@ Status TraceSession::Setup() {
     }
   }
   // BPF first: without privileges nothing else is worth doing.
-  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth);
+  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth, &retention_);
   TracerConfig cfg;
   // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
   // evacuate -> newoverflow -> growslice) plus what the user asked for.
@@ -159,6 +176,8 @@ Report TraceSession::BuildReport() {
     r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
   }
   r.assigns_counted = opts_.assigns;
+  r.liveness_checks = retention_.checks();
+  r.tracked_objects = retention_.tracked_objects();
   return r;
 }
 
@@ -172,6 +191,19 @@ Status TraceSession::EmitReport() {
   return Ok{};
 }
 
+void TraceSession::CheckRetention(bool final) {
+  const uint64_t cycles = aggregator_->gc_cycles();
+  if (cycles == checked_cycles_) return;
+  // Several cycles since the last check are judged together (the marks of the newest count).
+  const uint64_t batched = cycles - checked_cycles_;
+  checked_cycles_ = cycles;
+  const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const RetentionCheck c = retention_.Check(now);
+  spdlog::debug("liveness check{} after {} GC cycle(s): {} objects, {} retained, {} young, {} freed, "
+                "{} unknown, {:.1f} ms", final ? " (final)" : "", batched, c.objects, c.retained,
+                c.young, c.freed, c.unknown, c.seconds * 1000);
+}
+
 void TraceSession::EventLoop() {
   StatusLine status;
   auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
@@ -182,6 +214,7 @@ void TraceSession::EventLoop() {
       spdlog::error("{}", n.error().message);
       break;
     }
+    CheckRetention(false);
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);
@@ -201,6 +234,7 @@ void TraceSession::EventLoop() {
   (void)tracer_->Drain();  // events already in the ring buffer still count
   const int pending = tracer_->FlushPending();
   if (pending) spdlog::debug("{} events were still waiting for their address", pending);
+  CheckRetention(true);
 }
 
 int TraceSession::Run() {

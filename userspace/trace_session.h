@@ -17,6 +17,7 @@
 #include "userspace/options.h"
 #include "userspace/process.h"
 #include "userspace/report.h"
+#include "userspace/retention.h"
 #include "userspace/traced_binary.h"
 
 namespace goretain {
@@ -35,11 +36,15 @@ class TraceSession {
   Status AttachProcess(pid_t pid);
   bool TargetExited();
   void EventLoop();
+  // Runs a liveness check if a GC cycle completed since the last one.
+  void CheckRetention(bool final);
   Report BuildReport();
   Status EmitReport();
   int Fail(const Error& e);
 
   TraceOptions opts_;
+  RetentionTracker retention_;
+  uint64_t checked_cycles_ = 0;
   std::unique_ptr<Aggregator> aggregator_;
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;

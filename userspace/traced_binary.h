@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "symbols/go_binary.h"
 #include "userspace/go_alloc_model.h"
+#include "userspace/heap_reader.h"
 #include "userspace/probe_plan.h"
 #include "userspace/process.h"
 
@@ -20,6 +22,7 @@ struct TracedBinary {
   std::unique_ptr<symbols::GoBinary> binary;
   ProbePlan plan;
   GoAllocModel model;
+  std::optional<HeapLayout> heap;  // where its heap metadata lives; nullopt: no retention
 };
 
 struct TracedProcess {

@@ -26,7 +26,9 @@ type Site struct {
 }
 
 func isRuntime(fn string) bool {
-	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/")
+	// maps.clone is the runtime's map copy, linknamed into package maps.
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/") ||
+		fn == "maps.clone"
 }
 
 // mapOrSlicePath reports whether a runtime frame belongs to the map and slice allocation paths
@@ -38,7 +40,7 @@ func mapOrSlicePath(fn string) bool {
 		"runtime.makemap", "runtime.mapassign", "runtime.(*hmap).", "runtime.hashGrow",
 		"runtime.growWork", "runtime.evacuate", "runtime.makeBucketArray", "runtime.growslice",
 		"runtime.newobject", "runtime.newarray", "runtime.mallocgc", "runtime.moveSlice",
-		"internal/runtime/maps.",
+		"runtime.mapclone", "maps.clone", "internal/runtime/maps.",
 	} {
 		if strings.HasPrefix(fn, p) {
 			return true

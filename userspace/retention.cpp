@@ -1,0 +1,125 @@
+#include "userspace/retention.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_set>
+
+namespace goretain {
+
+double SiteRetention::GrowthBytesPerSecond() const {
+  if (history.size() < 2) return 0;
+  double mt = 0, mb = 0;
+  for (const auto& [t, b] : history) {
+    mt += t;
+    mb += static_cast<double>(b);
+  }
+  mt /= static_cast<double>(history.size());
+  mb /= static_cast<double>(history.size());
+  double num = 0, den = 0;
+  for (const auto& [t, b] : history) {
+    num += (t - mt) * (static_cast<double>(b) - mb);
+    den += (t - mt) * (t - mt);
+  }
+  return den > 0 ? num / den : 0;
+}
+
+bool SiteRetention::Leaking() const {
+  if (!complete() || history.size() < kMinSamples) return false;
+  const double first = static_cast<double>(history.front().second);
+  const double last = static_cast<double>(history.back().second);
+  if (last - first < std::max(64.0 * 1024, 0.10 * first)) return false;
+  size_t rises = 0;
+  for (size_t i = 1; i < history.size(); i++) {
+    if (history[i].second > history[i - 1].second) rises++;
+  }
+  // Most steps go up (a cache that fills and then stays flat does not).
+  return GrowthBytesPerSecond() > 0 && rises * 4 >= (history.size() - 1) * 3;
+}
+
+void RetentionTracker::AddProcess(pid_t pid, HeapReader reader) {
+  processes_[pid].reader = std::make_unique<HeapReader>(std::move(reader));
+}
+
+void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes, uint32_t alloc_sweepgen,
+                             SiteRetention* site) {
+  auto it = processes_.find(pid);
+  if (it == processes_.end()) {
+    site->unaddressed++;
+    return;
+  }
+  if (site->addressed == 0) sites_.push_back(site);
+  site->addressed++;
+  it->second.objects.push_back(Object{addr, bytes, alloc_sweepgen, site});
+}
+
+uint64_t RetentionTracker::tracked_objects() const {
+  uint64_t n = 0;
+  for (const auto& [pid, p] : processes_) n += p.objects.size();
+  return n;
+}
+
+RetentionCheck RetentionTracker::Check(double now_s) {
+  const auto start = std::chrono::steady_clock::now();
+  RetentionCheck result;
+  std::unordered_map<SiteRetention*, std::pair<uint64_t, uint64_t>> fresh;  // objects, bytes
+  std::unordered_set<SiteRetention*> stale;  // sites of processes that could not be read
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    Process& p = it->second;
+    std::vector<TrackedObject> objects;
+    objects.reserve(p.objects.size());
+    for (const Object& o : p.objects) {
+      objects.push_back(TrackedObject{
+          o.addr, o.bytes, o.alloc_sweepgen ? o.alloc_sweepgen : TrackedObject::kUnknownSweepgen});
+    }
+    result.objects += objects.size();
+    auto verdicts = p.reader->Check(objects);
+    if (!verdicts) {
+      // The process exited (or its memory can no longer be read): its sites keep their figures.
+      spdlog::debug("liveness check of pid {}: {}", it->first, verdicts.error().message);
+      for (const Object& o : p.objects) stale.insert(o.site);
+      it = processes_.erase(it);
+      continue;
+    }
+    // Objects born before the last completed cycle began its sweep survived that cycle if live.
+    const uint32_t h = p.reader->last_stats().sweepgen_first;
+    std::vector<Object> kept;
+    kept.reserve(p.objects.size());
+    for (size_t i = 0; i < p.objects.size(); i++) {
+      const Object& o = p.objects[i];
+      const Liveness& v = (*verdicts)[i];
+      fresh.try_emplace(o.site, 0, 0);
+      if (v.state == LiveState::kFreed) {
+        result.freed++;
+        continue;
+      }
+      kept.push_back(o);
+      if (v.state == LiveState::kUnknown) {
+        result.unknown++;
+      } else if (o.alloc_sweepgen != 0 && static_cast<int32_t>(h - o.alloc_sweepgen) > 0) {
+        result.retained++;
+        auto& f = fresh[o.site];
+        f.first++;
+        f.second += o.bytes;
+      } else {
+        result.young++;
+      }
+    }
+    p.objects = std::move(kept);
+    ++it;
+  }
+  for (SiteRetention* site : sites_) {
+    if (stale.count(site) && !fresh.count(site)) continue;
+    auto f = fresh.find(site);
+    site->retained_objects = f == fresh.end() ? 0 : f->second.first;
+    site->retained_bytes = f == fresh.end() ? 0 : f->second.second;
+    site->history.emplace_back(now_s, site->retained_bytes);
+    while (site->history.size() > SiteRetention::kHistory) site->history.pop_front();
+  }
+  checks_++;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace goretain

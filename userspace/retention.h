@@ -1,0 +1,86 @@
+// RetentionTracker: which tracked allocations are still alive after each garbage collection, per
+// call site, and whether a call site's retained bytes keep growing (a leak).
+//
+// Every allocation event that carries its object's address is tracked here (address, recorded
+// bytes, the GC epoch it was born in). After a GC cycle completes, Check() asks the target's own
+// heap metadata (HeapReader: mark and allocation bits, read with process_vm_readv) about every
+// tracked object: freed ones are forgotten, so memory stays bounded by what the program keeps;
+// survivors of the last cycle count as retained at their call site.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "userspace/heap_reader.h"
+
+namespace goretain {
+
+// Per call site; owned by the Aggregator, updated by the tracker.
+struct SiteRetention {
+  uint64_t addressed = 0;    // allocations tracked with their address
+  uint64_t unaddressed = 0;  // allocations whose address goretain could not see
+  uint64_t retained_objects = 0;  // at the last check: survivors of the last GC cycle
+  uint64_t retained_bytes = 0;
+  std::deque<std::pair<double, uint64_t>> history;  // (seconds, retained_bytes) per check
+
+  // Retained figures are meaningful only when every allocation here was tracked.
+  bool complete() const { return addressed > 0 && unaddressed == 0; }
+  // Least-squares slope of retained bytes over the history (bytes/s); 0 with < 2 samples.
+  double GrowthBytesPerSecond() const;
+  // Keeps growing beyond noise: >= kMinSamples checks, a positive trend over most of them, and
+  // a rise of at least max(64 KiB, 10% of the first sample) across the window.
+  bool Leaking() const;
+
+  static constexpr size_t kHistory = 12;
+  static constexpr size_t kMinSamples = 4;
+};
+
+struct RetentionCheck {
+  uint64_t objects = 0;   // tracked when the check started
+  uint64_t freed = 0;     // forgotten by this check
+  uint64_t retained = 0;  // survivors of the last cycle
+  uint64_t young = 0;     // allocated since the last cycle: judged at the next one
+  uint64_t unknown = 0;   // undecidable this time (kept)
+  double seconds = 0;
+};
+
+class RetentionTracker {
+ public:
+  // Starts tracking process `pid`, whose heap `reader` reads.
+  void AddProcess(pid_t pid, HeapReader reader);
+  bool Tracks(pid_t pid) const { return processes_.count(pid) > 0; }
+
+  // One allocation: `alloc_sweepgen` is mheap_.sweepgen right after it (0 if unknown).
+  void Track(pid_t pid, uint64_t addr, uint64_t bytes, uint32_t alloc_sweepgen,
+             SiteRetention* site);
+
+  // Decides every tracked object's fate and refreshes every site's retained figures; `now_s`
+  // stamps the sites' history. A process that has exited is dropped (its sites keep their last
+  // figures).
+  RetentionCheck Check(double now_s);
+
+  uint64_t tracked_objects() const;
+  uint64_t checks() const { return checks_; }
+
+ private:
+  struct Object {
+    uint64_t addr;
+    uint64_t bytes;
+    uint32_t alloc_sweepgen;
+    SiteRetention* site;
+  };
+  struct Process {
+    std::unique_ptr<HeapReader> reader;
+    std::vector<Object> objects;
+  };
+  std::unordered_map<pid_t, Process> processes_;
+  std::vector<SiteRetention*> sites_;  // every site that ever had a tracked object
+  uint64_t checks_ = 0;
+};
+
+}  // namespace goretain
