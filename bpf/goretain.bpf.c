@@ -226,7 +226,7 @@ static __always_inline int event__complete(const struct pt_regs *regs,
 		__u32 sg = 0;
 
 		if (!bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
-			e->alloc_sweepgen = sg;
+			e->alloc_sweepgen = GR_SWEEPGEN_KNOWN | sg;
 	}
 	event__send(e);
 	counter__inc(GR_COUNTER_COMPLETED);

@@ -95,6 +95,9 @@ enum gr_probe_flags {
   GR_PROBE_SAME_FRAME = 1u << 4,
 };
 
+/* gr_event.alloc_sweepgen: set when the 32-bit sweepgen below it was read (0 is a valid one). */
+#define GR_SWEEPGEN_KNOWN (1ull << 32)
+
 /* gr_probe_spec.value_reg for a value in a stack slot rather than a register. */
 #define GR_VALUE_IN_STACK 0xffu
 
@@ -162,7 +165,7 @@ struct gr_event {
   __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
   __u64 deref[GR_NUM_DEREF]; /* target memory requested by the spec, zero if unreadable */
   __u64 call_sp;     /* SP at the allocation probe (matches a completion in the same frame) */
-  __u64 alloc_sweepgen; /* mheap_.sweepgen right after the allocation (with obj_addr), else 0 */
+  __u64 alloc_sweepgen; /* GR_SWEEPGEN_KNOWN | mheap_.sweepgen right after the allocation, or 0 */
   /* stack[0] is the return address into the caller of the probed runtime function; deeper
    * entries follow the frame-pointer chain. */
   __u64 stack[GR_MAX_STACK];

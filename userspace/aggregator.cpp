@@ -224,8 +224,9 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   s.bytes += alloc.bytes;
   // One object with its address: tracked until a GC frees it. Anything else cannot be judged.
   if (retention_ && e.obj_addr != 0 && alloc.objects == 1) {
-    retention_->Track(static_cast<pid_t>(e.pid), e.obj_addr, alloc.bytes,
-                      static_cast<uint32_t>(e.alloc_sweepgen), &s.retention);
+    std::optional<uint32_t> sweepgen;
+    if (e.alloc_sweepgen & GR_SWEEPGEN_KNOWN) sweepgen = static_cast<uint32_t>(e.alloc_sweepgen);
+    retention_->Track(static_cast<pid_t>(e.pid), e.obj_addr, alloc.bytes, sweepgen, &s.retention);
   } else {
     s.retention.unaddressed++;
   }

@@ -30,20 +30,25 @@ bool SiteRetention::Leaking() const {
   const double first = static_cast<double>(history.front().second);
   const double last = static_cast<double>(history.back().second);
   if (last - first < std::max(64.0 * 1024, 0.10 * first)) return false;
-  size_t rises = 0;
-  for (size_t i = 1; i < history.size(); i++) {
-    if (history[i].second > history[i - 1].second) rises++;
-  }
-  // Most steps go up (a cache that fills and then stays flat does not).
-  return GrowthBytesPerSecond() > 0 && rises * 4 >= (history.size() - 1) * 3;
+  if (history.back().first - history.front().first < kMinSpanSeconds) return false;
+  // Still rising in every third of the window: a cache that fills up and then stays flat (a
+  // bounded LRU warming up) is not a leak, however steep its start.
+  const size_t n = history.size(), third = n / 3;
+  auto peak = [&](size_t from, size_t to) {
+    uint64_t m = 0;
+    for (size_t i = from; i < to; i++) m = std::max(m, history[i].second);
+    return m;
+  };
+  const uint64_t a = peak(0, third), b = peak(third, n - third), c = peak(n - third, n);
+  return GrowthBytesPerSecond() > 0 && b > a && c > b;
 }
 
 void RetentionTracker::AddProcess(pid_t pid, HeapReader reader) {
   processes_[pid].reader = std::make_unique<HeapReader>(std::move(reader));
 }
 
-void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes, uint32_t alloc_sweepgen,
-                             SiteRetention* site) {
+void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes,
+                             std::optional<uint32_t> alloc_sweepgen, SiteRetention* site) {
   auto it = processes_.find(pid);
   if (it == processes_.end()) {
     site->unaddressed++;
@@ -51,7 +56,8 @@ void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes, uint32_t 
   }
   if (site->addressed == 0) sites_.push_back(site);
   site->addressed++;
-  it->second.objects.push_back(Object{addr, bytes, alloc_sweepgen, site});
+  it->second.objects.push_back(
+      Object{addr, bytes, alloc_sweepgen.value_or(TrackedObject::kUnknownSweepgen), site});
 }
 
 uint64_t RetentionTracker::tracked_objects() const {
@@ -70,8 +76,7 @@ RetentionCheck RetentionTracker::Check(double now_s) {
     std::vector<TrackedObject> objects;
     objects.reserve(p.objects.size());
     for (const Object& o : p.objects) {
-      objects.push_back(TrackedObject{
-          o.addr, o.bytes, o.alloc_sweepgen ? o.alloc_sweepgen : TrackedObject::kUnknownSweepgen});
+      objects.push_back(TrackedObject{o.addr, o.bytes, o.alloc_sweepgen});
     }
     result.objects += objects.size();
     auto verdicts = p.reader->Check(objects);
@@ -97,7 +102,8 @@ RetentionCheck RetentionTracker::Check(double now_s) {
       kept.push_back(o);
       if (v.state == LiveState::kUnknown) {
         result.unknown++;
-      } else if (o.alloc_sweepgen != 0 && static_cast<int32_t>(h - o.alloc_sweepgen) > 0) {
+      } else if (o.alloc_sweepgen != TrackedObject::kUnknownSweepgen &&
+                 static_cast<int32_t>(h - o.alloc_sweepgen) > 0) {
         result.retained++;
         auto& f = fresh[o.site];
         f.first++;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -32,12 +33,14 @@ struct SiteRetention {
   bool complete() const { return addressed > 0 && unaddressed == 0; }
   // Least-squares slope of retained bytes over the history (bytes/s); 0 with < 2 samples.
   double GrowthBytesPerSecond() const;
-  // Keeps growing beyond noise: >= kMinSamples checks, a positive trend over most of them, and
-  // a rise of at least max(64 KiB, 10% of the first sample) across the window.
+  // Keeps growing beyond noise: >= kMinSamples checks over >= kMinSpanSeconds, a rise of at least
+  // max(64 KiB, 10% of the first sample), and a higher peak in each third of the window than in
+  // the one before (so a plateau after warm-up is not a leak).
   bool Leaking() const;
 
   static constexpr size_t kHistory = 12;
   static constexpr size_t kMinSamples = 4;
+  static constexpr double kMinSpanSeconds = 4;
 };
 
 struct RetentionCheck {
@@ -55,8 +58,8 @@ class RetentionTracker {
   void AddProcess(pid_t pid, HeapReader reader);
   bool Tracks(pid_t pid) const { return processes_.count(pid) > 0; }
 
-  // One allocation: `alloc_sweepgen` is mheap_.sweepgen right after it (0 if unknown).
-  void Track(pid_t pid, uint64_t addr, uint64_t bytes, uint32_t alloc_sweepgen,
+  // One allocation: `alloc_sweepgen` is mheap_.sweepgen right after it, if it could be read.
+  void Track(pid_t pid, uint64_t addr, uint64_t bytes, std::optional<uint32_t> alloc_sweepgen,
              SiteRetention* site);
 
   // Decides every tracked object's fate and refreshes every site's retained figures; `now_s`
@@ -71,7 +74,7 @@ class RetentionTracker {
   struct Object {
     uint64_t addr;
     uint64_t bytes;
-    uint32_t alloc_sweepgen;
+    uint32_t alloc_sweepgen;  // TrackedObject::kUnknownSweepgen if unknown
     SiteRetention* site;
   };
   struct Process {
