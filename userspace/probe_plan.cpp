@@ -173,7 +173,8 @@ Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const sym
   if (!off) return Ok{};
   PlannedProbe& alloc = plan.probes[alloc_index];
   gr_probe_spec spec = alloc.spec;
-  spec.flags = GR_PROBE_COMPLETES | GR_PROBE_MID_FUNCTION | (same_frame ? GR_PROBE_SAME_FRAME : 0u);
+  spec.flags = GR_PROBE_COMPLETES | GR_PROBE_MID_FUNCTION;
+  if (same_frame) spec.flags |= GR_PROBE_SAME_FRAME;
   spec.value_reg = rv.where.in_register ? rv.where.reg : GR_VALUE_IN_STACK;
   spec.value_sp_off = rv.where.sp_offset;
   if (!(alloc.spec.flags & GR_PROBE_STASH)) plan.addressed++;

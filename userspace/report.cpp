@@ -60,7 +60,11 @@ std::string RenderJson(const Report& r, size_t top) {
   j["events"] = Json{{"received", r.events_received}, {"dropped", r.events_dropped}};
   j["tracer"] = Json{{"cpu_s", std::round(r.tracer_cpu_s * 1000) / 1000},
                      {"max_rss_kb", r.tracer_max_rss_kb}};
-  j["liveness"] = Json{{"checks", r.liveness_checks}, {"tracked_objects", r.tracked_objects}};
+  // More GC cycles than checks: cycles that came faster than checks ran were judged together.
+  j["liveness"] = Json{{"checks", r.liveness_checks},
+                       {"tracked_objects", r.tracked_objects},
+                       {"last_check_ms", std::round(r.liveness_last_check_ms * 100) / 100},
+                       {"max_check_ms", std::round(r.liveness_max_check_ms * 100) / 100}};
   Json sites = Json::array();
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   for (size_t i = 0; i < n; i++) {

@@ -32,6 +32,8 @@ struct Report {
   // objects tracked for them now.
   uint64_t liveness_checks = 0;
   uint64_t tracked_objects = 0;
+  double liveness_last_check_ms = 0;
+  double liveness_max_check_ms = 0;
   uint64_t tracer_max_rss_kb = 0;  // --assigns: per-call-site map insert counts are meaningful
   std::vector<CallsiteRow> callsites;  // sorted by alloc_bytes, descending
 };

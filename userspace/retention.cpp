@@ -54,10 +54,15 @@ void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes,
     site->unaddressed++;
     return;
   }
+  if (bytes > UINT32_MAX) {
+    site->unaddressed++;
+    return;
+  }
   if (site->addressed == 0) sites_.push_back(site);
   site->addressed++;
-  it->second.objects.push_back(
-      Object{addr, bytes, alloc_sweepgen.value_or(TrackedObject::kUnknownSweepgen), site});
+  it->second.objects.push_back(Object{addr, static_cast<uint32_t>(bytes),
+                                      alloc_sweepgen.value_or(TrackedObject::kUnknownSweepgen),
+                                      site});
 }
 
 uint64_t RetentionTracker::tracked_objects() const {
@@ -71,48 +76,58 @@ RetentionCheck RetentionTracker::Check(double now_s) {
   RetentionCheck result;
   std::unordered_map<SiteRetention*, std::pair<uint64_t, uint64_t>> fresh;  // objects, bytes
   std::unordered_set<SiteRetention*> stale;  // sites of processes that could not be read
+  std::vector<TrackedObject> chunk;
+  chunk.reserve(kCheckChunk);
   for (auto it = processes_.begin(); it != processes_.end();) {
     Process& p = it->second;
-    std::vector<TrackedObject> objects;
-    objects.reserve(p.objects.size());
-    for (const Object& o : p.objects) {
-      objects.push_back(TrackedObject{o.addr, o.bytes, o.alloc_sweepgen});
+    result.objects += p.objects.size();
+    bool readable = true;
+    size_t write = 0;  // survivors are compacted to the front of p.objects
+    for (size_t begin = 0; begin < p.objects.size() && readable; begin += kCheckChunk) {
+      const size_t end = std::min(p.objects.size(), begin + kCheckChunk);
+      chunk.clear();
+      for (size_t i = begin; i < end; i++) {
+        const Object& o = p.objects[i];
+        chunk.push_back(TrackedObject{o.addr, o.bytes, o.alloc_sweepgen});
+      }
+      auto verdicts = p.reader->Check(chunk);
+      if (!verdicts) {
+        // The process exited (or its memory can no longer be read): its sites keep their figures.
+        spdlog::debug("liveness check of pid {}: {}", it->first, verdicts.error().message);
+        readable = false;
+        break;
+      }
+      // Objects born before the last completed cycle began its sweep survived it if live.
+      const uint32_t h = p.reader->last_stats().sweepgen_first;
+      for (size_t i = begin; i < end; i++) {
+        const Object o = p.objects[i];
+        const Liveness& v = (*verdicts)[i - begin];
+        fresh.try_emplace(o.site, 0, 0);
+        if (v.state == LiveState::kFreed) {
+          result.freed++;
+          continue;
+        }
+        p.objects[write++] = o;
+        if (v.state == LiveState::kUnknown) {
+          result.unknown++;
+        } else if (o.alloc_sweepgen != TrackedObject::kUnknownSweepgen &&
+                   static_cast<int32_t>(h - o.alloc_sweepgen) > 0) {
+          result.retained++;
+          auto& f = fresh[o.site];
+          f.first++;
+          f.second += o.bytes;
+        } else {
+          result.young++;
+        }
+      }
     }
-    result.objects += objects.size();
-    auto verdicts = p.reader->Check(objects);
-    if (!verdicts) {
-      // The process exited (or its memory can no longer be read): its sites keep their figures.
-      spdlog::debug("liveness check of pid {}: {}", it->first, verdicts.error().message);
+    if (!readable) {
       for (const Object& o : p.objects) stale.insert(o.site);
       it = processes_.erase(it);
       continue;
     }
-    // Objects born before the last completed cycle began its sweep survived that cycle if live.
-    const uint32_t h = p.reader->last_stats().sweepgen_first;
-    std::vector<Object> kept;
-    kept.reserve(p.objects.size());
-    for (size_t i = 0; i < p.objects.size(); i++) {
-      const Object& o = p.objects[i];
-      const Liveness& v = (*verdicts)[i];
-      fresh.try_emplace(o.site, 0, 0);
-      if (v.state == LiveState::kFreed) {
-        result.freed++;
-        continue;
-      }
-      kept.push_back(o);
-      if (v.state == LiveState::kUnknown) {
-        result.unknown++;
-      } else if (o.alloc_sweepgen != TrackedObject::kUnknownSweepgen &&
-                 static_cast<int32_t>(h - o.alloc_sweepgen) > 0) {
-        result.retained++;
-        auto& f = fresh[o.site];
-        f.first++;
-        f.second += o.bytes;
-      } else {
-        result.young++;
-      }
-    }
-    p.objects = std::move(kept);
+    p.objects.resize(write);
+    p.objects.shrink_to_fit();
     ++it;
   }
   for (SiteRetention* site : sites_) {
@@ -125,6 +140,8 @@ RetentionCheck RetentionTracker::Check(double now_s) {
   }
   checks_++;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  last_check_s_ = result.seconds;
+  max_check_s_ = std::max(max_check_s_, result.seconds);
   return result;
 }
 

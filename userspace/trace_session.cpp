@@ -178,6 +178,8 @@ Report TraceSession::BuildReport() {
   r.assigns_counted = opts_.assigns;
   r.liveness_checks = retention_.checks();
   r.tracked_objects = retention_.tracked_objects();
+  r.liveness_last_check_ms = retention_.last_check_seconds() * 1000;
+  r.liveness_max_check_ms = retention_.max_check_seconds() * 1000;
   return r;
 }
 
