@@ -26,21 +26,34 @@ double SiteRetention::GrowthBytesPerSecond() const {
 }
 
 bool SiteRetention::Leaking() const {
-  if (!complete() || history.size() < kMinSamples) return false;
-  const double first = static_cast<double>(history.front().second);
-  const double last = static_cast<double>(history.back().second);
+  if (!complete()) return false;
+  // Checks before the call site held anything old enough to judge (its first cycles) say nothing
+  // about a trend: the window starts at the first non-zero sample.
+  size_t start = 0;
+  while (start < history.size() && history[start].second == 0) start++;
+  const size_t n = history.size() - start;
+  if (n < kMinSamples) return false;
+  const auto& h = history;
+  const double first = static_cast<double>(h[start].second);
+  const double last = static_cast<double>(h.back().second);
   if (last - first < std::max(64.0 * 1024, 0.10 * first)) return false;
-  if (history.back().first - history.front().first < kMinSpanSeconds) return false;
+  if (h.back().first - h[start].first < kMinSpanSeconds) return false;
   // Still rising in every third of the window: a cache that fills up and then stays flat (a
   // bounded LRU warming up) is not a leak, however steep its start.
-  const size_t n = history.size(), third = n / 3;
+  const size_t third = n / 3;
   auto peak = [&](size_t from, size_t to) {
     uint64_t m = 0;
-    for (size_t i = from; i < to; i++) m = std::max(m, history[i].second);
+    for (size_t i = start + from; i < start + to; i++) m = std::max(m, h[i].second);
     return m;
   };
   const uint64_t a = peak(0, third), b = peak(third, n - third), c = peak(n - third, n);
-  return GrowthBytesPerSecond() > 0 && b > a && c > b;
+  // And up at most checks: a container replaced or regrown now and then steps up and then sits
+  // still; a leak climbs cycle after cycle.
+  size_t rises = 0;
+  for (size_t i = start + 1; i < h.size(); i++) {
+    if (h[i].second > h[i - 1].second) rises++;
+  }
+  return GrowthBytesPerSecond() > 0 && b > a && c > b && rises * 4 >= (n - 1) * 3;
 }
 
 void RetentionTracker::AddProcess(pid_t pid, HeapReader reader) {

@@ -33,9 +33,10 @@ struct SiteRetention {
   bool complete() const { return addressed > 0 && unaddressed == 0; }
   // Least-squares slope of retained bytes over the history (bytes/s); 0 with < 2 samples.
   double GrowthBytesPerSecond() const;
-  // Keeps growing beyond noise: >= kMinSamples checks over >= kMinSpanSeconds, a rise of at least
-  // max(64 KiB, 10% of the first sample), and a higher peak in each third of the window than in
-  // the one before (so a plateau after warm-up is not a leak).
+  // Keeps growing beyond noise: from its first non-zero sample, >= kMinSamples checks over
+  // >= kMinSpanSeconds, a rise of at least max(64 KiB, 10% of the first sample), up at >= 3/4 of
+  // the checks, and a higher peak in each third of the window than in the one before (so a
+  // plateau after warm-up, or a container that steps up now and then, is not a leak).
   bool Leaking() const;
 
   static constexpr size_t kHistory = 12;
