@@ -51,8 +51,10 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-/* Events waiting for their object's address, keyed by goroutine and allocation spec. LRU: a
- * completion that never comes (a panic in the allocator) cannot fill the map. */
+/* Events waiting for their object's address, keyed by goroutine and allocation spec. A plain
+ * (preallocated) hash is much cheaper per operation than an LRU one; it stays bounded because
+ * keys are reused (a goroutine's next allocation at the same probe replaces its entry, and g
+ * structs are recycled), and when it is full the event is sent at once, without an address. */
 struct pending_key {
 	__u64 g;
 	__u32 spec;
@@ -60,8 +62,8 @@ struct pending_key {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
 	__type(key, struct pending_key);
 	__type(value, struct gr_event);
 } pending SEC(".maps");
@@ -295,7 +297,8 @@ int gr_alloc_probe(struct pt_regs *regs)
 			event__send(old);
 			counter__inc(GR_COUNTER_UNCOMPLETED);
 		}
-		bpf_map_update_elem(&pending, &key, e, BPF_ANY);
+		if (bpf_map_update_elem(&pending, &key, e, BPF_ANY))
+			event__send(e); /* full: no address for this one */
 		return 0;
 	}
 	event__send(e);

@@ -24,7 +24,7 @@ run() {  # run NAME OBJECTS GC_RATE SECONDS
   "$build/tests/targets/retainbench" -wait "$work/go" -objects "$objects" -gc-rate "$rate" \
     -duration "${seconds}s" >"$work/$name.out" 2>&1 &
   local pid=$!
-  "$build/userspace/goretain" -v --pid "$pid" --format json -o "$work/$name.json" \
+  "$build/userspace/goretain" -v --retained --pid "$pid" --format json -o "$work/$name.json" \
     2>"$work/$name.log" &
   local gr=$!
   while ! grep -q "probes attached" "$work/$name.log"; do sleep 0.1; done

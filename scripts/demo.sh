@@ -23,4 +23,4 @@ trap 'kill "$demo_pid" 2>/dev/null || true' EXIT
 sleep 1
 
 echo "demo: tracing the leaky demo service (pid $demo_pid) for ${seconds}s ..." >&2
-"$build/userspace/goretain" --pid "$demo_pid" --duration "$seconds" --top 10
+"$build/userspace/goretain" --retained --pid "$demo_pid" --duration "$seconds" --top 10

@@ -38,6 +38,9 @@ ParseResult ParseCommandLine(int argc, char** argv) {
       ->check(CLI::Range(0, 24));
   app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
       ->check(CLI::Range(1, 1024));
+  app.add_flag("-r,--retained", t.retained,
+               "also report what each line still holds after GC, and which lines leak (a second "
+               "probe per allocation reads its address)");
   app.add_flag("--assigns", t.assigns,
                "also count map inserts per call site (probes every runtime.mapassign call: costly)");
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");

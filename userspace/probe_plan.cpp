@@ -315,6 +315,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
       const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
       if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s.error();
       // The object's address, in the same frame right after the call returns.
+      if (!opts.addresses) continue;
       if (auto rv = FindReturnValueProbe(binary.Code(*fn), fn->entry.value, call.offset)) {
         if (auto s = AddCompletion(plan, binary, *fn, *rv, plan.probes.size() - 1, true); !s) {
           return s.error();
@@ -323,6 +324,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     }
   }
 
+  if (!opts.addresses) return plan;
   // Entry probes whose single object is allocated further down: growslice's new array (from
   // its mallocgc calls) and hashGrow's bucket array (from makeBucketArray's newarray).
   if (auto s = AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice",

@@ -38,6 +38,9 @@ struct ProbePlan {
 
 struct PlanOptions {
   bool assigns = false;  // also probe every runtime.mapassign* call (per-insert counts)
+  // Also capture each allocated object's address (a second probe hit per allocation), for
+  // retained bytes after GC.
+  bool addresses = false;
 };
 
 // Releases supported: Go 1.17 introduced the register ABI on amd64; 1.27 is the newest whose

@@ -70,13 +70,15 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
-  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns});
+  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained});
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
   GoAllocModel model(version, plan->swiss_maps);
   std::optional<HeapLayout> heap;
-  if (auto layout = HeapLayout::For(**bin)) {
+  if (!opts_.retained) {
+    // allocation figures only
+  } else if (auto layout = HeapLayout::For(**bin)) {
     heap = *layout;
   } else {
     spdlog::warn("{}: no retained bytes: {}", info.exe_path, layout.error().message);
@@ -126,7 +128,8 @@ Status TraceSession::Setup() {
     }
   }
   // BPF first: without privileges nothing else is worth doing.
-  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth, &retention_);
+  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
+                                             opts_.retained ? &retention_ : nullptr);
   TracerConfig cfg;
   // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
   // evacuate -> newoverflow -> growslice) plus what the user asked for.

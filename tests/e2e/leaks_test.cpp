@@ -38,7 +38,7 @@ std::vector<json> TraceScenario(E2ETest& t, const TempDir& tmp, const std::strin
   std::vector<std::string> argv = {"/usr/bin/env", "GOGC=20", Target(target), "-wait", go.string()};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Process program(argv);
-  Process gr({GoretainBin(), "--pid", std::to_string(program.pid()), "--format", "json",
+  Process gr({GoretainBin(), "--retained", "--pid", std::to_string(program.pid()), "--format", "json",
               "--interval", "1", "--duration", std::to_string(seconds), "--output", out.string()});
   EXPECT_TRUE(gr.WaitForStderr("probes attached")) << gr.Describe();
   Touch(go);
