@@ -41,7 +41,7 @@ struct SiteRetention {
 
   static constexpr size_t kHistory = 12;
   static constexpr size_t kMinSamples = 4;
-  static constexpr double kMinSpanSeconds = 4;
+  static constexpr double kMinSpanSeconds = 6;
 };
 
 struct RetentionCheck {

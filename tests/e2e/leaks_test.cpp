@@ -54,12 +54,12 @@ class Leaks : public E2ETest, public ::testing::WithParamInterface<std::string> 
 TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
   const std::string target = GetParam();
   const fs::path profile = tmp_ / "profile.json";
-  // The program leaks for 12 s, then stops allocating and writes its own heap profile (forcing
+  // The program leaks for 14 s, then stops allocating and writes its own heap profile (forcing
   // GCs); the last report judges the same heap.
   const auto reports = TraceScenario(*this, tmp_, target,
-                                     {"-profile", profile.string(), "-profile-after", "12s",
+                                     {"-profile", profile.string(), "-profile-after", "14s",
                                       "-freeze"},
-                                     15);
+                                     17);
   ASSERT_GE(reports.size(), 5u);
   const json& last = reports.back();
   ASSERT_GE(last["liveness"]["checks"].get<int>(), 4) << "too few GC cycles to judge";
@@ -79,7 +79,7 @@ TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
     // A container that doubles (a global slice or map) grows in steps: within this short trace
     // it may sit on a plateau and go unflagged, so only steady growth is required to be flagged.
     // Flagged while it was leaking (the program stops leaking at the snapshot, and the last
-    // reports then show a plateau), within the 15 s of this test.
+    // reports then show a plateau), within the 17 s of this test.
     for (const json& r : reports) {
       const json* at = FindCallsite(r, m.kind, m.function, m.line);
       if (at && (*at)["leaking"].get<bool>()) {
