@@ -57,7 +57,6 @@ class RetentionTracker {
  public:
   // Starts tracking process `pid`, whose heap `reader` reads.
   void AddProcess(pid_t pid, HeapReader reader);
-  bool Tracks(pid_t pid) const { return processes_.count(pid) > 0; }
 
   // One allocation: `alloc_sweepgen` is mheap_.sweepgen right after it, if it could be read.
   void Track(pid_t pid, uint64_t addr, uint64_t bytes, std::optional<uint32_t> alloc_sweepgen,
