@@ -68,6 +68,14 @@ struct {
 	__type(value, struct gr_event);
 } pending SEC(".maps");
 
+/* Return addresses of calls whose result a completion probe reads (GR_PROBE_STASH_KNOWN_CALLERS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GR_MAX_STASH_CALLERS);
+	__type(key, struct gr_stash_caller);
+	__type(value, __u8);
+} stash_callers SEC(".maps");
+
 /* Scratch space for building a variable-length event (too large for the BPF stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -195,6 +203,19 @@ static __always_inline void event__send(struct gr_event *e)
 	counter__inc(GR_COUNTER_EMITTED);
 }
 
+/* How far SP is below the top of the goroutine's stack (g.stack.hi, the g's second word in every
+ * Go release). Unlike SP itself this survives the runtime moving the stack to grow it (copystack
+ * keeps every frame's distance from the top), which can happen between an allocation probe and
+ * its completion (the allocator's prologue calls morestack). Raw SP if g cannot be read. */
+static __always_inline __u64 go__stack_depth(__u64 g, __u64 sp)
+{
+	__u64 hi = 0;
+
+	if (bpf_probe_read_user(&hi, sizeof(hi), (void *)(g + 8)) || hi < sp)
+		return sp;
+	return hi - sp;
+}
+
 /* A completion probe: the allocation's address is now in a register or stack slot. */
 static __always_inline int event__complete(const struct pt_regs *regs,
 					   const struct gr_probe_spec *spec,
@@ -202,15 +223,18 @@ static __always_inline int event__complete(const struct pt_regs *regs,
 {
 	struct pending_key key = {.g = go__g(regs), .spec = spec->pair};
 	struct gr_event *e = bpf_map_lookup_elem(&pending, &key);
+	__u64 sp = go__sp(regs);
 	__u64 value = 0;
 
 	if (!e)
 		return 0;
-	if ((spec->flags & GR_PROBE_SAME_FRAME) && e->call_sp != go__sp(regs))
+	/* Depths from the stack top: the caller's is frame_sp_delta smaller. */
+	if ((spec->flags & GR_PROBE_SAME_FRAME) &&
+	    e->call_sp != go__stack_depth(key.g, sp) + (__s64)spec->frame_sp_delta)
 		return 0;
 	if (spec->value_reg == GR_VALUE_IN_STACK) {
 		if (bpf_probe_read_user(&value, sizeof(value),
-					(void *)(go__sp(regs) + (__s64)spec->value_sp_off)))
+					(void *)(sp + (__s64)spec->value_sp_off)))
 			counter__inc(GR_COUNTER_READ_FAILED);
 	} else {
 		__u64 r[GR_NUM_REGS];
@@ -280,8 +304,12 @@ int gr_alloc_probe(struct pt_regs *regs)
 	e->sized_type_size = 0;
 	e->sized_type_ptrdata = 0;
 	e->obj_addr = 0;
-	e->call_sp = go__sp(regs);
+	e->call_sp = 0;
+	if (spec->flags & GR_PROBE_STASH)
+		e->call_sp = go__stack_depth(e->goroutine, go__sp(regs));
 	e->alloc_sweepgen = 0;
+	e->flags = spec->flags;
+	e->pad = 0;
 	__builtin_memset(e->deref, 0, sizeof(e->deref));
 	event__read_type(e, spec);
 	event__read_deref(e, spec);
@@ -289,6 +317,14 @@ int gr_alloc_probe(struct pt_regs *regs)
 	depth = event__walk_stack(e, regs, spec, target->load_bias);
 	e->stack_depth = depth;
 
+	if (spec->flags & GR_PROBE_STASH_KNOWN_CALLERS) {
+		struct gr_stash_caller caller = {.spec = spec_idx, .ret_vaddr = e->stack[0] - target->load_bias};
+
+		if (!bpf_map_lookup_elem(&stash_callers, &caller)) {
+			event__send(e); /* no completion in this caller */
+			return 0;
+		}
+	}
 	if (spec->flags & GR_PROBE_STASH) {
 		struct pending_key key = {.g = e->goroutine, .spec = spec_idx};
 		struct gr_event *old = bpf_map_lookup_elem(&pending, &key);

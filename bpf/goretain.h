@@ -21,6 +21,8 @@
 #define GR_NUM_ARGS 5
 /* Attach points (one per probed function per executable) at most. */
 #define GR_MAX_PROBES 256
+/* Call sites whose result a completion probe reads, at most (GR_PROBE_STASH_KNOWN_CALLERS). */
+#define GR_MAX_STASH_CALLERS 65536
 /* Processes traced at once at most. */
 #define GR_MAX_TARGETS 4096
 
@@ -90,9 +92,22 @@ enum gr_probe_flags {
   /* This probe only completes the pending event of spec `pair`: it reads the allocated object's
    * address from `value_reg` (or the stack slot [SP + value_sp_off]) and sends the event. */
   GR_PROBE_COMPLETES = 1u << 3,
-  /* With GR_PROBE_COMPLETES: the pending event was made inside this function's frame (same SP),
-   * so an event from another frame is never completed here. */
+  /* With GR_PROBE_COMPLETES: the pending event was made in this frame (its SP plus
+   * frame_sp_delta is this SP), so an event from another frame is never completed here. */
   GR_PROBE_SAME_FRAME = 1u << 4,
+  /* Userspace only (--retained): this event counts a call and its modelled bytes, but its objects
+   * are tracked through GR_PROBE_TRACK_ONLY events (makemap's header, buckets and mapextra). */
+  GR_PROBE_ACCOUNT_ONLY = 1u << 5,
+  /* Userspace only: one object, already counted by a GR_PROBE_ACCOUNT_ONLY event; it is only
+   * tracked for retention, under the kind of the runtime path that made it. */
+  GR_PROBE_TRACK_ONLY = 1u << 6,
+  /* With GR_PROBE_STASH on an entry probe: stash only calls whose return address is listed in
+   * `stash_callers` (a caller with a completion probe); others are sent at once, without an
+   * address, instead of waiting in `pending` for a completion that never comes. */
+  GR_PROBE_STASH_KNOWN_CALLERS = 1u << 7,
+  /* Userspace only, on gr_event.flags: taken from `pending` when tracing stopped, before its
+   * completion ran (an allocation in flight: counted, not judged). */
+  GR_EVENT_FLUSHED = 1u << 31,
 };
 
 /* gr_event.alloc_sweepgen: set when the 32-bit sweepgen below it was read (0 is a valid one). */
@@ -133,7 +148,17 @@ struct gr_probe_spec {
   __u64 runtime_lo;
   __u64 runtime_hi;
   __u32 pair;       /* GR_PROBE_COMPLETES: the spec index of the allocation probe it completes */
+  /* GR_PROBE_SAME_FRAME: SP here is the allocation probe's SP plus this (0 in the same frame; 8
+   * in the caller of a function probed at its entry, after its RET popped the return address).
+   * Compared as depths below the goroutine's stack top (see gr_event.call_sp). */
+  __s32 frame_sp_delta;
+};
+
+/* Key of the `stash_callers` set (see GR_PROBE_STASH_KNOWN_CALLERS). */
+struct gr_stash_caller {
+  __u32 spec;       /* the entry probe's spec index */
   __u32 pad;
+  __u64 ret_vaddr;  /* link-time return address of a CALL to it (process address - load bias) */
 };
 
 /* Per-process state, keyed by tgid in the `targets` hash map. */
@@ -164,8 +189,12 @@ struct gr_event {
   __u64 sized_type_ptrdata; /* its pointer bytes (0 = noscan) */
   __u64 obj_addr;    /* address of the allocated object, 0 when not known at this probe */
   __u64 deref[GR_NUM_DEREF]; /* target memory requested by the spec, zero if unreadable */
-  __u64 call_sp;     /* SP at the allocation probe (matches a completion in the same frame) */
+  /* GR_PROBE_STASH: g.stack.hi - SP at the allocation probe (matches a completion in the same
+   * frame even if the goroutine's stack moved in between) */
+  __u64 call_sp;
   __u64 alloc_sweepgen; /* GR_SWEEPGEN_KNOWN | mheap_.sweepgen right after the allocation, or 0 */
+  __u32 flags;       /* the probe's gr_probe_flags */
+  __u32 pad;
   /* stack[0] is the return address into the caller of the probed runtime function; deeper
    * entries follow the frame-pointer chain. */
   __u64 stack[GR_MAX_STACK];

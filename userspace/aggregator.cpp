@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <tuple>
 
 namespace goretain {
@@ -53,6 +54,18 @@ bool IsRuntimeFrame(const symbols::Frame& f) {
   const std::string_view dir = file.substr(0, slash);
   return dir == "runtime" || dir.ends_with("/src/runtime") || dir == "internal/runtime/maps" ||
          dir.ends_with("/src/internal/runtime/maps");
+}
+
+bool IsMapGrowthFunction(std::string_view name) {
+  constexpr std::string_view kGrowth[] = {
+      "runtime.hashGrow",  // classic: the next bucket array
+      "runtime.mapclone2", "internal/runtime/maps.(*Map).Clone",  // maps.Clone
+      "internal/runtime/maps.(*table).rehash", "internal/runtime/maps.(*table).grow",
+      "internal/runtime/maps.(*table).split",
+      "internal/runtime/maps.(*Map).growToTable", "internal/runtime/maps.(*Map).growToSmall",
+      "internal/runtime/maps.(*Map).installTableSplit", "internal/runtime/maps.(*table).clone",
+  };
+  return std::find(std::begin(kGrowth), std::end(kGrowth), name) != std::end(kGrowth);
 }
 
 bool IsMapRuntimeFunction(std::string_view name) {
@@ -209,19 +222,27 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   if (kind == GR_KIND_SLICE_GROW && IsMapInternalPc(p.binary, e.stack[0] - p.load_bias)) {
     kind = GR_KIND_MAP_GROW;
   }
+  const bool track_only = (e.flags & GR_PROBE_TRACK_ONLY) != 0;
+  // One of makemap's (or hashGrow's) objects: map.grow when a growth function made it.
+  if (track_only && IsMapGrowthPath(p, e, chosen)) kind = GR_KIND_MAP_GROW;
   SiteStats& s = sites_[SiteKey{p.binary, pc, type, kind}];
   if (is_assign) {
     s.assigns++;
     return;
   }
-  if (s.objects == 0 && report_stack_depth_ > 0) {
-    for (uint32_t i = chosen + 1; i < depth && s.outer_pcs.size() < report_stack_depth_; i++) {
-      s.outer_pcs.push_back(e.stack[i] - p.load_bias);
+  if (!track_only) {
+    if (s.objects == 0 && report_stack_depth_ > 0) {
+      for (uint32_t i = chosen + 1; i < depth && s.outer_pcs.size() < report_stack_depth_; i++) {
+        s.outer_pcs.push_back(e.stack[i] - p.load_bias);
+      }
     }
+    s.objects++;
+    s.heap_objects += alloc.objects;
+    s.bytes += alloc.bytes;
   }
-  s.objects++;
-  s.heap_objects += alloc.objects;
-  s.bytes += alloc.bytes;
+  // Counted here, its objects tracked by their own (GR_PROBE_TRACK_ONLY) events; or in flight
+  // when tracing stopped (born after the last GC cycle: never retained yet).
+  if (e.flags & (GR_PROBE_ACCOUNT_ONLY | GR_EVENT_FLUSHED)) return;
   // One object with its address: tracked until a GC frees it. Anything else cannot be judged.
   if (retention_ && e.obj_addr != 0 && alloc.objects == 1) {
     std::optional<uint32_t> sweepgen;
@@ -232,11 +253,25 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   }
 }
 
+bool Aggregator::IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint32_t chosen) {
+  for (uint32_t i = 0; i < chosen; i++) {
+    const uint64_t pc = e.stack[i] - p.load_bias;
+    auto [it, inserted] = growth_pc_cache_.try_emplace(PcKey{p.binary, pc}, false);
+    if (inserted) {
+      const symbols::Function* fn = p.binary->binary->FunctionAt(ElfVaddr{pc - 1});
+      it->second = fn && IsMapGrowthFunction(fn->name);
+    }
+    if (it->second) return true;
+  }
+  return false;
+}
+
 std::vector<CallsiteRow> Aggregator::Rows() const {
   // Several PCs can share one source line (loop unrolling, two appends on a line): merge by what
   // the user sees.
   using RowKey = std::tuple<uint32_t, std::string, std::string, int, std::string>;
   std::map<RowKey, CallsiteRow> merged;
+  std::set<RowKey> unjudged;  // rows with an allocation goretain could not track
   for (const auto& [key, stats] : sites_) {
     const symbols::GoBinary& bin = *key.binary->binary;
     CallsiteRow row;
@@ -288,19 +323,20 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     r.heap_objects += stats.heap_objects;
     r.alloc_bytes += stats.bytes;
     r.assigns += stats.assigns;
-    // Retention adds up only if every part of the row is known.
+    // Retention adds up only if every part of the row is known. A part with no allocation of
+    // its own to judge (assigns only; events whose objects are tracked by other events) adds
+    // nothing either way.
     const SiteRetention& ret = stats.retention;
-    const bool known = retention_ && retention_->checks() > 0 && ret.complete() &&
-                       (inserted || r.retained_bytes.has_value());
-    if (stats.objects == 0) {
-      // assigns only: no allocation to judge
-    } else if (known) {
+    if (ret.addressed == 0 && ret.unaddressed == 0) continue;
+    const bool known = retention_ && retention_->checks() > 0 && ret.complete();
+    if (known && !unjudged.contains(rk)) {
       r.retained_objects = r.retained_objects.value_or(0) + ret.retained_objects;
       r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
       r.retained_growth_bytes_per_s =
           r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
       r.leaking = r.leaking || ret.Leaking();
     } else {
+      unjudged.insert(rk);
       r.retained_objects.reset();
       r.retained_bytes.reset();
       r.retained_growth_bytes_per_s.reset();

@@ -92,6 +92,9 @@ class Aggregator {
 
   AllocEstimate EventAlloc(const gr_event& e, const TracedProcess& p);
   bool IsMapInternalPc(const TracedBinary* b, uint64_t pc);
+  // True if a runtime frame below the call site grows or clones a map (hashGrow, a Swiss table
+  // split, maps.Clone): the object is map growth, not part of a make.
+  bool IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint32_t chosen);
   TypeInfo SizedTypeFromFile(const TracedProcess& p, const gr_event& e);
   bool IsUserPc(const TracedBinary* b, uint64_t pc);
 
@@ -101,6 +104,7 @@ class Aggregator {
   std::unordered_map<SiteKey, SiteStats, SiteKeyHash> sites_;
   std::unordered_map<PcKey, bool, PcKeyHash> user_pc_cache_;
   std::unordered_map<PcKey, bool, PcKeyHash> map_internal_pc_cache_;
+  std::unordered_map<PcKey, bool, PcKeyHash> growth_pc_cache_;
   std::unordered_map<PcKey, TypeInfo, PcKeyHash> file_type_cache_;
   uint64_t received_ = 0;
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered
@@ -114,6 +118,10 @@ bool IsRuntimeFunction(std::string_view name);
 
 // True for frames of the Go runtime's code, by name or by source file (linknamed functions).
 bool IsRuntimeFrame(const symbols::Frame& frame);
+
+// True for the runtime functions that allocate a map's next tables (growth, clone), which also
+// call the functions makemap uses (makeBucketArray, newTable, NewMap).
+bool IsMapGrowthFunction(std::string_view name);
 
 // True for the runtime's map implementation (classic and Swiss).
 bool IsMapRuntimeFunction(std::string_view name);

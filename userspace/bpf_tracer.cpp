@@ -131,6 +131,14 @@ Status BpfTracer::StoreSpecs(const ProbePlan& plan, uint32_t first_spec) {
       return KernelError(err, "storing the probe specification of " + p.symbol);
     }
   }
+  const uint8_t yes = 1;
+  for (const StashCaller& c : plan.stash_callers) {
+    gr_stash_caller key{first_spec + static_cast<uint32_t>(c.alloc_index), 0, c.return_address.value};
+    if (int err = bpf_map__update_elem(skel_->maps.stash_callers, &key, sizeof(key), &yes,
+                                       sizeof(yes), BPF_ANY)) {
+      return KernelError(err, "storing the call sites whose results are read");
+    }
+  }
   return Ok{};
 }
 
@@ -239,6 +247,7 @@ int BpfTracer::FlushPending() {
     if (bpf_map__lookup_and_delete_elem(skel_->maps.pending, &k, sizeof(k), &e, sizeof(e), 0) == 0 ||
         bpf_map__lookup_elem(skel_->maps.pending, &k, sizeof(k), &e, sizeof(e), 0) == 0) {
       const uint32_t depth = std::min<uint32_t>(e.stack_depth, GR_MAX_STACK);
+      e.flags |= GR_EVENT_FLUSHED;
       handler_(e, GR_EVENT_HEADER_SIZE + depth * sizeof(uint64_t));
       n++;
     }

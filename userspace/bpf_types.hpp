@@ -14,6 +14,7 @@ static_assert(offsetof(gr_probe_spec, sized_type_ptr_off) == 20);
 static_assert(offsetof(gr_probe_spec, deref_off) == 32);
 static_assert(sizeof(gr_config) == 8);
 static_assert(sizeof(gr_target) == 16);
+static_assert(sizeof(gr_stash_caller) == 16);
 static_assert(offsetof(gr_event, args) == 40);
 static_assert(offsetof(gr_event, type_ptr) == 40 + 8 * GR_NUM_ARGS);
 static_assert(offsetof(gr_event, deref) == offsetof(gr_event, obj_addr) + 8);

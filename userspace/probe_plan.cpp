@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "userspace/x86_code.h"
 
 namespace goretain {
@@ -12,6 +14,8 @@ constexpr uint32_t kTypeSizeOffset = 0;
 constexpr uint32_t kTypePtrdataOffset = 8;
 // maptype.bucket (classic) and abi.SwissMapType.Group (Swiss) are both at offset 64.
 constexpr int32_t kMapTypeSizedTypeOffset = 64;
+
+constexpr uint64_t kCallRel32Length = 5;  // E8 rel32: what FindCalls finds
 
 // A probe at a function's entry (on its stack-check JBE when it has one).
 struct EntryProbe {
@@ -92,6 +96,16 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, bool swiss,
                                      kMapTypeSizedTypeOffset),
                                 1, 0, words)});
   }
+  if (opts.addresses) {
+    // makemap's and hashGrow's objects are tracked one by one from the calls that allocate them
+    // (TrackContainersFor); these events keep counting calls and modelled bytes.
+    for (EntryProbe& p : probes) {
+      if (p.spec.func == GR_FUNC_MAKEMAP || p.spec.func == GR_FUNC_MAKEMAP64 ||
+          p.spec.func == GR_FUNC_HASHGROW) {
+        p.spec.flags |= GR_PROBE_ACCOUNT_ONLY;
+      }
+    }
+  }
   if (opts.assigns) {
     for (const char* fn : kMapAssignFunctions) {
       probes.push_back({fn, false, Spec(GR_KIND_MAP_GROW, GR_FUNC_MAPASSIGN, GR_ABI_DEFAULT, 0, -1)});
@@ -133,6 +147,16 @@ std::vector<const char*> GrowthContainersFor(bool swiss) {
   return c;
 }
 
+// --retained: the runtime functions whose allocations are parts of one modelled event (a map's
+// header, bucket array and mapextra from makemap; hashGrow's array; Swiss NewMap's Map and
+// directory, newTable's table and its groups). A probe on each allocating CALL in them, with a
+// completion, tracks each object (GR_PROBE_TRACK_ONLY); the event that models them counts.
+std::vector<const char*> TrackContainersFor(bool swiss) {
+  if (!swiss) return {"runtime.makemap", "runtime.makemap64", "runtime.makeBucketArray"};
+  return {"runtime.makemap", "runtime.makemap64", "internal/runtime/maps.NewMap",
+          "internal/runtime/maps.newTable", "internal/runtime/maps.(*table).reset"};
+}
+
 std::vector<CallProbe> GrowthCallees() {
   const auto grow = [](gr_func f, uint8_t type_arg, int32_t sized_off) {
     return Spec(GR_KIND_MAP_GROW, f, GR_ABI_DEFAULT, type_arg, sized_off);
@@ -163,10 +187,85 @@ bool AddressIsFree(const ProbePlan& plan, ElfVaddr at) {
   return true;
 }
 
+using AddProbe = std::function<Status(const std::string&, ElfVaddr, ElfVaddr, bool, gr_probe_spec)>;
+
+// A probe on every CALL to one of `callees` inside each of `containers`, and with `addresses` a
+// completion in the same frame right after it.
+Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
+                     const std::vector<const char*>& containers,
+                     const std::vector<CallProbe>& callees, bool addresses, const AddProbe& add) {
+  std::vector<uint64_t> callee_entries;
+  std::vector<const CallProbe*> callee_of_entry;
+  for (const CallProbe& c : callees) {
+    if (const symbols::Function* fn = binary.FindFunction(c.callee)) {
+      callee_entries.push_back(fn->entry.value);
+      callee_of_entry.push_back(&c);
+    }
+  }
+  for (const char* container : containers) {
+    const symbols::Function* fn = binary.FindFunction(container);
+    if (!fn) continue;
+    const auto code = binary.Code(*fn);
+    for (const CallInstruction& call : FindCalls(code, fn->entry.value, callee_entries)) {
+      const size_t i = std::find(callee_entries.begin(), callee_entries.end(), call.target) -
+                       callee_entries.begin();
+      gr_probe_spec spec = callee_of_entry[i]->spec;
+      spec.flags |= GR_PROBE_MID_FUNCTION;
+      const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
+      if (!AddressIsFree(plan, fn->entry + call.offset)) continue;
+      if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s;
+      if (!addresses) continue;
+      if (auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset)) {
+        if (auto s = AddCompletion(plan, binary, *fn, *rv, plan.probes.size() - 1, 0); !s) {
+          return s;
+        }
+      }
+    }
+  }
+  return Ok{};
+}
+
+// For the entry probe of `callee`, a function that returns its one allocated object at once: a
+// completion after each CALL to it, in every function of the binary, where the caller can be
+// seen to hold the result. A caller where it cannot be placed leaves its events without an
+// address (its lines are not judged); the SP check keeps any other frame's event out.
+Status AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                            const std::string& callee) {
+  const symbols::Function* target = binary.FindFunction(callee);
+  if (!target) return Ok{};
+  size_t alloc_index = plan.probes.size();
+  for (size_t i = 0; i < plan.probes.size(); i++) {
+    if (plan.probes[i].symbol == callee && !(plan.probes[i].spec.flags & GR_PROBE_MID_FUNCTION)) {
+      alloc_index = i;
+    }
+  }
+  if (alloc_index == plan.probes.size()) return Ok{};
+  const uint64_t targets[] = {target->entry.value};
+  for (const symbols::Function& fn : binary.functions()) {
+    const auto code = binary.Code(fn);
+    if (!MayCall(code, fn.entry.value, target->entry.value)) continue;
+    for (const CallInstruction& call : FindCalls(code, fn.entry.value, targets)) {
+      auto rv = FindReturnValueProbe(code, fn.entry.value, call.offset);
+      // Reached only from this call: no event from another path waits at that instruction.
+      if (!rv || rv->reachable_elsewhere) continue;
+      // The callee's RET popped its return address: SP is 8 above the SP at its entry probe.
+      const size_t before = plan.probes.size();
+      if (auto s = AddCompletion(plan, binary, fn, *rv, alloc_index, 8); !s) return s;
+      if (plan.probes.size() == before) continue;
+      plan.stash_callers.push_back(
+          StashCaller{alloc_index, fn.entry + call.offset + kCallRel32Length});
+    }
+  }
+  // Calls from anywhere else are sent at once instead of waiting for a completion.
+  plan.probes[alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
+  return Ok{};
+}
+
 }  // namespace
 
 Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
-                     const ReturnValueProbe& rv, size_t alloc_index, bool same_frame) {
+                     const ReturnValueProbe& rv, size_t alloc_index,
+                     std::optional<int32_t> frame_sp_delta) {
   const ElfVaddr at = fn.entry + rv.offset;
   if (!AddressIsFree(plan, at)) return Ok{};
   auto off = binary.elf().ToFileOffset(at);
@@ -174,7 +273,10 @@ Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const sym
   PlannedProbe& alloc = plan.probes[alloc_index];
   gr_probe_spec spec = alloc.spec;
   spec.flags = GR_PROBE_COMPLETES | GR_PROBE_MID_FUNCTION;
-  if (same_frame) spec.flags |= GR_PROBE_SAME_FRAME;
+  if (frame_sp_delta) {
+    spec.flags |= GR_PROBE_SAME_FRAME;
+    spec.frame_sp_delta = *frame_sp_delta;
+  }
   spec.value_reg = rv.where.in_register ? rv.where.reg : GR_VALUE_IN_STACK;
   spec.value_sp_off = rv.where.sp_offset;
   if (!(alloc.spec.flags & GR_PROBE_STASH)) plan.addressed++;
@@ -213,7 +315,7 @@ Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
     found.push_back(*rv);
   }
   for (const auto& rv : found) {
-    if (auto s = AddCompletion(plan, binary, *fn, rv, alloc_index, false); !s) return s;
+    if (auto s = AddCompletion(plan, binary, *fn, rv, alloc_index, std::nullopt); !s) return s;
   }
   return Ok{};
 }
@@ -296,49 +398,38 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
 
   // Map growth: a probe on each allocating CALL inside the runtime's map functions.
   std::vector<CallProbe> callees = GrowthCallees();
-  std::vector<uint64_t> callee_entries;
-  std::vector<const CallProbe*> callee_of_entry;
-  for (const CallProbe& c : callees) {
-    if (const symbols::Function* fn = binary.FindFunction(c.callee)) {
-      callee_entries.push_back(fn->entry.value);
-      callee_of_entry.push_back(&c);
-    }
-  }
-  for (const char* container : GrowthContainersFor(swiss)) {
-    const symbols::Function* fn = binary.FindFunction(container);
-    if (!fn) continue;
-    for (const CallInstruction& call : FindCalls(binary.Code(*fn), fn->entry.value, callee_entries)) {
-      const size_t i = std::find(callee_entries.begin(), callee_entries.end(), call.target) -
-                       callee_entries.begin();
-      gr_probe_spec spec = callee_of_entry[i]->spec;
-      spec.flags |= GR_PROBE_MID_FUNCTION;
-      const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
-      if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s.error();
-      // The object's address, in the same frame right after the call returns.
-      if (!opts.addresses) continue;
-      if (auto rv = FindReturnValueProbe(binary.Code(*fn), fn->entry.value, call.offset)) {
-        if (auto s = AddCompletion(plan, binary, *fn, *rv, plan.probes.size() - 1, true); !s) {
-          return s.error();
-        }
+  if (opts.addresses) {
+    for (CallProbe& c : callees) {
+      // Several objects per call: counted here, tracked by the TrackContainersFor probes.
+      if (c.spec.func == GR_FUNC_CALL_NEWTABLE || c.spec.func == GR_FUNC_CALL_NEWMAP) {
+        c.spec.flags |= GR_PROBE_ACCOUNT_ONLY;
       }
     }
   }
-
+  if (auto s = AddCallProbes(plan, binary, GrowthContainersFor(swiss), callees, opts.addresses, add);
+      !s) {
+    return s.error();
+  }
   if (!opts.addresses) return plan;
-  // Entry probes whose single object is allocated further down: growslice's new array (from
-  // its mallocgc calls) and hashGrow's bucket array (from makeBucketArray's newarray).
+
+  // The objects of makemap and hashGrow, one by one.
+  std::vector<CallProbe> trackers;
+  for (CallProbe c : GrowthCallees()) {
+    if (c.spec.func == GR_FUNC_CALL_NEWTABLE || c.spec.func == GR_FUNC_CALL_NEWMAP) continue;
+    c.spec.kind = GR_KIND_MAP_MAKE;  // the aggregator makes it map.grow under hashGrow etc.
+    c.spec.flags |= GR_PROBE_TRACK_ONLY;
+    trackers.push_back(c);
+  }
+  if (auto s = AddCallProbes(plan, binary, TrackContainersFor(swiss), trackers, true, add); !s) {
+    return s.error();
+  }
+  // makemap_small's one object is returned at once: its address is read in each caller.
+  if (auto s = AddCallerCompletions(plan, binary, "runtime.makemap_small"); !s) return s.error();
+  // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
   if (auto s = AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice",
                                      {"runtime.mallocgc"}, /*allow_merged=*/false);
       !s) {
     return s.error();
-  }
-  if (!swiss) {
-    if (auto s = AddNestedCompletions(plan, binary, "runtime.hashGrow", "runtime.makeBucketArray",
-                                      {"runtime.newarray", "runtime.mallocgc"},
-                                      /*allow_merged=*/true);
-        !s) {
-      return s.error();
-    }
   }
   return plan;
 }

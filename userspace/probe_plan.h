@@ -3,6 +3,7 @@
 // every process running the same file shares the plan and the attached probes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,20 @@ struct PlannedProbe {
   int completes = -1;
 };
 
+// A CALL whose result a completion probe reads: `alloc_index`'s entry probe stashes an event only
+// when called from here (GR_PROBE_STASH_KNOWN_CALLERS).
+struct StashCaller {
+  size_t alloc_index;       // in ProbePlan::probes
+  ElfVaddr return_address;  // the instruction after the CALL
+};
+
 struct ProbePlan {
   symbols::GoVersion go_version;
   bool swiss_maps = false;  // the binary's maps are Swiss tables (internal/runtime/maps)
   std::vector<PlannedProbe> probes;
   // Allocation probes whose events carry the object's address (see GR_PROBE_STASH).
   size_t addressed = 0;
+  std::vector<StashCaller> stash_callers;
 
   // One line per probe, for debug logs.
   std::string Describe() const;
@@ -54,11 +63,13 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
 
 struct ReturnValueProbe;
 // Adds a probe at `rv` in `fn` that completes plan.probes[alloc_index]'s pending event with the
-// allocated object's address (the allocation probe gets GR_PROBE_STASH). `same_frame`: the
-// allocation probe is a CALL in the same function body (same SP). Skipped if `rv`'s address is
-// already probed.
+// allocated object's address (the allocation probe gets GR_PROBE_STASH). `frame_sp_delta`: only
+// complete an event whose SP plus this equals the SP at `rv` (0: the allocation probe is a CALL
+// in the same function body; 8: it is the entry of the function `fn` called). Skipped if `rv`'s
+// address is already probed.
 Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
-                     const ReturnValueProbe& rv, size_t alloc_index, bool same_frame);
+                     const ReturnValueProbe& rv, size_t alloc_index,
+                     std::optional<int32_t> frame_sp_delta);
 // For the entry probe of `entry_symbol`, whose one object is allocated inside `allocating_fn` by
 // a call to one of `allocators`: completions after every such call, or none if any path's
 // address cannot be read (`allow_merged`: accept probes other paths can also reach).

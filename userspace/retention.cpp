@@ -36,8 +36,15 @@ bool SiteRetention::Leaking() const {
   const auto& h = history;
   const double first = static_cast<double>(h[start].second);
   const double last = static_cast<double>(h.back().second);
-  if (last - first < std::max(64.0 * 1024, 0.10 * first)) return false;
+  const double min_rise = std::max(64.0 * 1024, 0.10 * first);
+  if (last - first < min_rise) return false;
   if (h.back().first - h[start].first < kMinSpanSeconds) return false;
+  // Over the later half of the window, at least R/2 and a quarter of the whole rise: a leak
+  // keeps climbing at its pace (about half of its rise is there), while a line warming up
+  // flattens. Tracking starts at attach, so even a line in steady state rises at first (its
+  // first samples miss the objects made before attach), then shows only noise.
+  const double middle = static_cast<double>(h[start + n / 2].second);
+  if (last - middle < std::max(min_rise / 2, (last - first) / 4)) return false;
   // Still rising in every third of the window: a cache that fills up and then stays flat (a
   // bounded LRU warming up) is not a leak, however steep its start.
   const size_t third = n / 3;

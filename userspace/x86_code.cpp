@@ -1,5 +1,7 @@
 #include "userspace/x86_code.h"
 
+#include <cstring>
+
 #include <capstone/capstone.h>
 
 #include <algorithm>
@@ -208,6 +210,16 @@ std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> co
   }
   if (raw) cs_free(raw, n);
   return result;
+}
+
+bool MayCall(std::span<const uint8_t> code, uint64_t entry, uint64_t target) {
+  for (size_t i = 0; i + 5 <= code.size(); i++) {
+    if (code[i] != 0xe8) continue;
+    int32_t rel;
+    std::memcpy(&rel, code.data() + i + 1, sizeof(rel));
+    if (entry + i + 5 + static_cast<int64_t>(rel) == target) return true;
+  }
+  return false;
 }
 
 std::vector<CallInstruction> FindCalls(std::span<const uint8_t> code, uint64_t entry,

@@ -29,6 +29,10 @@ struct StackCheckBranch {
 // functions without a check), in which case the caller probes the entry instruction instead.
 std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> code);
 
+// True if some `E8 rel32` byte sequence in `code` (at `entry`) would call `target`: a cheap
+// filter before FindCalls, which decodes (the bytes may also lie inside other instructions).
+bool MayCall(std::span<const uint8_t> code, uint64_t entry, uint64_t target);
+
 struct CallInstruction {
   uint64_t offset;  // from the function's entry
   uint64_t target;  // absolute address called

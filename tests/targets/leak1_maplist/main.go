@@ -6,7 +6,8 @@
 // (all flags: goretain.test/targets/leakrun). Default 1000 operations/s, about 0.4 MB/s retained.
 //
 // Markers ("want:" comments): <kind> leak[-<what>] on every line whose allocations stay
-// reachable; no other allocation shares a marked line.
+// reachable; no other allocation shares a marked line. A trailing "steps": a container that
+// grows by doubling, so what it retains rises in rare steps (it may go unflagged for a while).
 // The events slice grows geometrically, so its slice.grow events get rarer over time: trace from
 // the start (-wait) to see several.
 package main
@@ -28,7 +29,7 @@ func record(_, i int) {
 	ev["path"] = paths[i%len(paths)]
 	ev["at"] = time.Now()
 	ev["bytes"] = i
-	events = append(events, ev) // want: slice.grow leak
+	events = append(events, ev) // want: slice.grow leak steps
 }
 
 func main() {

@@ -7,7 +7,8 @@
 // logs one line; a new trace starts every K (default 8) lines. Default 2000 operations/s.
 //
 // Markers ("want:" comments): <kind> leak[-<what>] on every line whose allocations stay
-// reachable; no other allocation shares a marked line.
+// reachable; no other allocation shares a marked line. A trailing "steps": a container that
+// grows by doubling, so what it retains rises in rare steps (it may go unflagged for a while).
 // The two indexes grow geometrically (plus overflow buckets), so their map.grow events get rarer
 // over time: trace from the start (-wait) to see several.
 package main
@@ -34,7 +35,7 @@ var (
 func logLine(id traceID, line string) {
 	buf := traceLogs[id]
 	buf = append(buf, line) // want: slice.grow leak
-	traceLogs[id] = buf     // want: map.grow leak
+	traceLogs[id] = buf     // want: map.grow leak steps
 }
 
 // attrs returns the trace's attribute map, creating it on first use.
@@ -44,7 +45,7 @@ func attrs(id traceID) map[string]string {
 	a, ok := traceAttrs[id]
 	if !ok {
 		a = make(map[string]string, 12) // want: map.make leak
-		traceAttrs[id] = a              // want: map.grow leak-attrs
+		traceAttrs[id] = a              // want: map.grow leak-attrs steps
 	}
 	return a
 }

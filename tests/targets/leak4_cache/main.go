@@ -7,7 +7,8 @@
 // one lookup; a fraction R (default 0.2) of them hits an existing key. Default 1000 operations/s.
 //
 // Markers ("want:" comments): <kind> leak[-<what>] on every line whose allocations stay
-// reachable; no other allocation shares a marked line.
+// reachable; no other allocation shares a marked line. A trailing "steps": a container that
+// grows by doubling, so what it retains rises in rare steps (it may go unflagged for a while).
 // The cache map grows geometrically (plus overflow buckets), so its map.grow events get rarer
 // over time: trace from the start (-wait) to see several.
 package main
@@ -50,7 +51,7 @@ func get(key string) *entry {
 		return e
 	}
 	e := fetch(key)
-	cache[key] = e // want: map.grow leak
+	cache[key] = e // want: map.grow leak steps
 	return e
 }
 

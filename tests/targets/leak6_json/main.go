@@ -7,7 +7,8 @@
 // operations/s of R (default 4) rows each.
 //
 // Markers ("want:" comments): <kind> leak[-<what>] on every line whose allocations stay
-// reachable; no other allocation shares a marked line.
+// reachable; no other allocation shares a marked line. A trailing "steps": a container that
+// grows by doubling, so what it retains rises in rare steps (it may go unflagged for a while).
 // encoding/json makes each row's map and its first bucket at call sites outside this file, which
 // goretain names reflect.makemap and reflect.mapassign_faststr (runtime/map.go: runtime functions
 // linknamed into reflect). The headers stay reachable; the first buckets do not: the marked line's
@@ -56,7 +57,7 @@ func ingest(_, i int) {
 	for _, row := range batch {
 		row["ingested"] = true // want: map.grow leak
 	}
-	kept = append(kept, batch...) // want: slice.grow leak
+	kept = append(kept, batch...) // want: slice.grow leak steps
 }
 
 func main() {

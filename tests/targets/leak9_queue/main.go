@@ -9,7 +9,8 @@
 // pushes one job and, every K-th operation (default 2), pops one. Default 1000 operations/s.
 //
 // Markers ("want:" comments): <kind> leak[-<what>] on every line whose allocations stay
-// reachable; no other allocation shares a marked line.
+// reachable; no other allocation shares a marked line. A trailing "steps": a container that
+// grows by doubling, so what it retains rises in rare steps (it may go unflagged for a while).
 // Note: q = q[1:] alone does not leak in Go — growslice copies only the live tail into the new
 // array, so a queue whose length stays flat stays bounded (see control3_reuse) — what leaks here
 // is the growing backlog; reslicing only delays freeing the popped jobs until the next growth.
@@ -43,7 +44,7 @@ func push(i int) {
 	tenant := "t" + strconv.Itoa(i%64)
 	j.Tags = make(map[string]string) // want: map.make leak
 	j.Tags["tenant"] = tenant        // want: map.grow leak
-	queue = append(queue, j)         // want: slice.grow leak
+	queue = append(queue, j)         // want: slice.grow leak steps
 }
 
 //go:noinline
