@@ -279,8 +279,11 @@ int gr_alloc_probe(struct pt_regs *regs)
 	spec = bpf_map_lookup_elem(&probe_specs, &spec_idx);
 	if (!spec || !spec->kind)
 		return 0;
-	if (spec->flags & GR_PROBE_COMPLETES)
-		return event__complete(regs, spec, target);
+	if (spec->flags & GR_PROBE_COMPLETES) {
+		event__complete(regs, spec, target);
+		if (!(spec->flags & GR_PROBE_THEN_ALLOCATES))
+			return 0;
+	}
 	if ((spec->flags & GR_PROBE_ON_STACK_CHECK_JBE) && go__jbe_taken(regs)) {
 		counter__inc(GR_COUNTER_MORESTACK);
 		return 0;

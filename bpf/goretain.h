@@ -105,6 +105,9 @@ enum gr_probe_flags {
    * `stash_callers` (a caller with a completion probe); others are sent at once, without an
    * address, instead of waiting in `pending` for a completion that never comes. */
   GR_PROBE_STASH_KNOWN_CALLERS = 1u << 7,
+  /* With GR_PROBE_COMPLETES: this probe then also makes an allocation event from its own
+   * fields (a CALL that is the first emulated instruction after the previous allocation). */
+  GR_PROBE_THEN_ALLOCATES = 1u << 8,
   /* Userspace only, on gr_event.flags: taken from `pending` when tracing stopped, before its
    * completion ran (an allocation in flight: counted, not judged). */
   GR_EVENT_FLUSHED = 1u << 31,

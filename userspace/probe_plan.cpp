@@ -178,13 +178,29 @@ std::vector<CallProbe> GrowthCallees() {
   };
 }
 
-// Where an allocation probe's address can be read: the probed instruction's file offset must
-// not already carry a probe (one address, one probe).
-bool AddressIsFree(const ProbePlan& plan, ElfVaddr at) {
-  for (const auto& p : plan.probes) {
-    if (p.address == at) return false;
+// One address, one probe: the probe already planned at `at`, if any.
+PlannedProbe* ProbeAt(ProbePlan& plan, ElfVaddr at) {
+  for (auto& p : plan.probes) {
+    if (p.address == at) return &p;
   }
-  return true;
+  return nullptr;
+}
+
+bool AddressIsFree(ProbePlan& plan, ElfVaddr at) { return ProbeAt(plan, at) == nullptr; }
+
+// A probe on an allocating CALL inside a body (not a completion, not an entry).
+bool IsCallProbe(const gr_probe_spec& s) {
+  return (s.flags & GR_PROBE_MID_FUNCTION) && !(s.flags & GR_PROBE_COMPLETES);
+}
+
+// A CALL that is also the first emulated instruction after the previous allocating CALL (Swiss
+// split's two newTable calls): one probe completes the previous allocation, then makes the next.
+void MergeCompletion(gr_probe_spec& call, const gr_probe_spec& completion) {
+  call.flags |= (completion.flags & (GR_PROBE_COMPLETES | GR_PROBE_SAME_FRAME)) |
+                GR_PROBE_THEN_ALLOCATES;
+  call.value_reg = completion.value_reg;
+  call.value_sp_off = completion.value_sp_off;
+  call.frame_sp_delta = completion.frame_sp_delta;
 }
 
 using AddProbe = std::function<Status(const std::string&, ElfVaddr, ElfVaddr, bool, gr_probe_spec)>;
@@ -212,13 +228,27 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
       gr_probe_spec spec = callee_of_entry[i]->spec;
       spec.flags |= GR_PROBE_MID_FUNCTION;
       const std::string name = fmt::format("{} -> {}", container, callee_of_entry[i]->callee);
-      if (!AddressIsFree(plan, fn->entry + call.offset)) continue;
-      if (auto s = add(name, fn->entry, fn->entry + call.offset, false, spec); !s) return s;
-      if (!addresses) continue;
-      if (auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset)) {
-        if (auto s = AddCompletion(plan, binary, *fn, *rv, plan.probes.size() - 1, 0); !s) {
-          return s;
+      const ElfVaddr at = fn->entry + call.offset;
+      size_t index = plan.probes.size();
+      if (PlannedProbe* existing = ProbeAt(plan, at)) {
+        // Only a plain completion can share the address (it then makes this allocation too).
+        if (IsCallProbe(existing->spec) || (existing->spec.flags & GR_PROBE_THEN_ALLOCATES) ||
+            !(existing->spec.flags & GR_PROBE_COMPLETES)) {
+          continue;
         }
+        spec.runtime_lo = existing->spec.runtime_lo;
+        spec.runtime_hi = existing->spec.runtime_hi;
+        MergeCompletion(spec, existing->spec);
+        existing->spec = spec;
+        existing->symbol += ", then " + name;
+        index = static_cast<size_t>(existing - plan.probes.data());
+      } else if (auto s = add(name, fn->entry, at, false, spec); !s) {
+        return s;
+      }
+      // Counted only (its objects are tracked by other probes): no address needed.
+      if (!addresses || (spec.flags & GR_PROBE_ACCOUNT_ONLY)) continue;
+      if (auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset)) {
+        if (auto s = AddCompletion(plan, binary, *fn, *rv, index, 0); !s) return s;
       }
     }
   }
@@ -267,7 +297,12 @@ Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const sym
                      const ReturnValueProbe& rv, size_t alloc_index,
                      std::optional<int32_t> frame_sp_delta) {
   const ElfVaddr at = fn.entry + rv.offset;
-  if (!AddressIsFree(plan, at)) return Ok{};
+  PlannedProbe* existing = ProbeAt(plan, at);
+  // Another allocating CALL can be the first emulated instruction: its probe does both.
+  if (existing && (!IsCallProbe(existing->spec) || (existing->spec.flags & GR_PROBE_THEN_ALLOCATES) ||
+                   existing == &plan.probes[alloc_index])) {
+    return Ok{};
+  }
   auto off = binary.elf().ToFileOffset(at);
   if (!off) return Ok{};
   PlannedProbe& alloc = plan.probes[alloc_index];
@@ -281,6 +316,12 @@ Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const sym
   spec.value_sp_off = rv.where.sp_offset;
   if (!(alloc.spec.flags & GR_PROBE_STASH)) plan.addressed++;
   alloc.spec.flags |= GR_PROBE_STASH;
+  if (existing) {
+    MergeCompletion(existing->spec, spec);
+    existing->completes = static_cast<int>(alloc_index);
+    existing->symbol = alloc.symbol + " (address), then " + existing->symbol;
+    return Ok{};
+  }
   PlannedProbe completion{alloc.symbol + " (address)", fn.entry, at, *off, false, spec};
   completion.completes = static_cast<int>(alloc_index);
   plan.probes.push_back(std::move(completion));
@@ -320,6 +361,16 @@ Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
   return Ok{};
 }
 
+namespace {
+const char* Placement(const PlannedProbe& p) {
+  if (p.on_stack_check) return "stack-check JBE";
+  if (p.spec.flags & GR_PROBE_THEN_ALLOCATES) return "address, then call";
+  if (p.spec.flags & GR_PROBE_COMPLETES) return "address";
+  if (p.spec.flags & GR_PROBE_MID_FUNCTION) return "call";
+  return "entry";
+}
+}  // namespace
+
 std::string ProbePlan::Describe() const {
   std::string out = fmt::format("probe plan for {} ({} maps, {} probes, {} with addresses)",
                                 go_version.raw, swiss_maps ? "Swiss" : "classic", probes.size(),
@@ -327,7 +378,7 @@ std::string ProbePlan::Describe() const {
   for (const auto& p : probes) {
     out += fmt::format("\n  {:<48} entry {:#x} probe {:#x} (+{}, {}) file offset {:#x}", p.symbol,
                        p.function_entry.value, p.address.value, p.address - p.function_entry,
-                       p.on_stack_check ? "stack-check JBE" : (p.spec.flags & GR_PROBE_COMPLETES) ? "address" : (p.spec.flags & GR_PROBE_MID_FUNCTION) ? "call" : "entry", p.file_offset.value);
+                       Placement(p), p.file_offset.value);
   }
   return out;
 }

@@ -132,3 +132,41 @@ TEST(MayCall, FindsRel32CallsToTheTarget) {
 
 }  // namespace
 }  // namespace goretain
+
+namespace goretain {
+namespace {
+
+// A completion whose first emulated instruction is the next allocating CALL: one probe does both
+// (the kernel takes one probe per address), completing first, then allocating.
+TEST(ProbePlan, CompletionOnTheNextAllocatingCallSharesItsProbe) {
+  auto bin = symbols::GoBinary::Open(TargetPath("leak1_maplist"));
+  ASSERT_TRUE(bin);
+  const symbols::Function* fn = (*bin)->FindFunction("runtime.makemap");
+  ASSERT_NE(fn, nullptr);
+  ProbePlan plan;
+  gr_probe_spec first{}, second{};
+  first.kind = second.kind = GR_KIND_MAP_MAKE;
+  first.func = second.func = GR_FUNC_CALL_NEWOBJECT;
+  first.flags = second.flags = GR_PROBE_MID_FUNCTION;
+  second.type_arg = 0;
+  plan.probes.push_back({"first", fn->entry, fn->entry + 10, FileOffset{10}, false, first});
+  plan.probes.push_back({"second", fn->entry, fn->entry + 20, FileOffset{20}, false, second});
+  ReturnValueProbe rv{20, ValueLocation{true, GR_REG_BX, 0}, false};
+  ASSERT_TRUE(AddCompletion(plan, **bin, *fn, rv, 0, 0));
+  ASSERT_EQ(plan.probes.size(), 2u) << "a second probe at one address";
+  const PlannedProbe& both = plan.probes[1];
+  EXPECT_EQ(both.completes, 0);
+  EXPECT_TRUE(both.spec.flags & GR_PROBE_COMPLETES);
+  EXPECT_TRUE(both.spec.flags & GR_PROBE_THEN_ALLOCATES);
+  EXPECT_TRUE(both.spec.flags & GR_PROBE_SAME_FRAME);
+  EXPECT_EQ(both.spec.value_reg, GR_REG_BX);
+  EXPECT_EQ(both.spec.func, GR_FUNC_CALL_NEWOBJECT);  // still the second allocation's probe
+  EXPECT_TRUE(plan.probes[0].spec.flags & GR_PROBE_STASH);
+  // A completion never lands on a probe that already completes something.
+  ReturnValueProbe again{20, ValueLocation{true, GR_REG_CX, 0}, false};
+  ASSERT_TRUE(AddCompletion(plan, **bin, *fn, again, 0, 0));
+  EXPECT_EQ(plan.probes[1].spec.value_reg, GR_REG_BX);
+}
+
+}  // namespace
+}  // namespace goretain
