@@ -101,6 +101,8 @@ RetentionCheck RetentionTracker::Check(double now_s) {
   for (auto it = processes_.begin(); it != processes_.end();) {
     Process& p = it->second;
     result.objects += p.objects.size();
+    const std::vector<bool> superseded =
+        SupersededByNewer(p.objects.size(), [&](size_t i) { return p.objects[i].addr; });
     bool readable = true;
     size_t write = 0;  // survivors are compacted to the front of p.objects
     for (size_t begin = 0; begin < p.objects.size() && readable; begin += kCheckChunk) {
@@ -108,6 +110,7 @@ RetentionCheck RetentionTracker::Check(double now_s) {
       chunk.clear();
       for (size_t i = begin; i < end; i++) {
         const Object& o = p.objects[i];
+        // (A superseded object is dead: its verdict below is ignored.)
         chunk.push_back(TrackedObject{o.addr, o.bytes, o.alloc_sweepgen});
       }
       auto verdicts = p.reader->Check(chunk);
@@ -123,7 +126,7 @@ RetentionCheck RetentionTracker::Check(double now_s) {
         const Object o = p.objects[i];
         const Liveness& v = (*verdicts)[i - begin];
         fresh.try_emplace(o.site, 0, 0);
-        if (v.state == LiveState::kFreed) {
+        if (v.state == LiveState::kFreed || superseded[i]) {
           result.freed++;
           continue;
         }

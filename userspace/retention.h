@@ -59,6 +59,30 @@ struct RetentionCheck {
   double seconds = 0;
 };
 
+// For n tracked objects in allocation order (object i at address addr_of(i)): true for each one
+// that a newer object has the address of. Its slot was freed and reused since, so it is dead
+// whatever the slot's bits say now: the heap's bits alone cannot tell when several GC cycles
+// passed between two checks (the slot may have been freed, reused, and the new object marked).
+// O(n), with an open-addressing set of 2n..4n words.
+template <typename AddrOf>
+std::vector<bool> SupersededByNewer(size_t n, AddrOf addr_of) {
+  size_t capacity = 16;
+  while (capacity < n * 2) capacity *= 2;
+  std::vector<uint64_t> seen(capacity, 0);  // 0: empty (no object lives at address 0)
+  std::vector<bool> superseded(n, false);
+  for (size_t i = n; i-- > 0;) {
+    const uint64_t addr = addr_of(i);
+    size_t slot = (addr * 0x9e3779b97f4a7c15ull >> 20) & (capacity - 1);
+    while (seen[slot] != 0 && seen[slot] != addr) slot = (slot + 1) & (capacity - 1);
+    if (seen[slot] == addr) {
+      superseded[i] = true;
+    } else {
+      seen[slot] = addr;
+    }
+  }
+  return superseded;
+}
+
 class RetentionTracker {
  public:
   // Starts tracking process `pid`, whose heap `reader` reads.

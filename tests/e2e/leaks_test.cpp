@@ -2,55 +2,11 @@
 // every leaking call site goretain can judge is flagged at its own line, its retained bytes
 // equal the runtime's own inuse_bytes (MemProfileRate = 1) there, and no control call site is
 // ever flagged.
-#include <fstream>
-#include <regex>
-
 #include "harness.h"
+#include "retention_scenarios.h"
 
 namespace e2e {
 namespace {
-
-struct Marker {
-  std::string kind, label, function;
-  int line;
-  // `// want: <kind> <label> steps`: a container that grows by doubling (a global slice or
-  // map), whose retained bytes rise in steps that get rarer: not required to be flagged.
-  bool steps;
-};
-
-// Every `// want: <kind> <label> [steps]` line of a target whose label starts with `prefix`.
-std::vector<Marker> Markers(const std::string& target, const std::string& prefix) {
-  std::ifstream in(TargetSource(target));
-  const std::regex want(R"(// want: (\S+) (\S+)( steps)?)");
-  std::vector<Marker> out;
-  std::string text;
-  for (int n = 1; std::getline(in, text); n++) {
-    std::smatch m;
-    if (std::regex_search(text, m, want) && m[2].str().rfind(prefix, 0) == 0) {
-      out.push_back({m[1], m[2], WantFunction(target, m[1], m[2]), n, m[3].matched});
-    }
-  }
-  return out;
-}
-
-// Starts `target` with frequent GCs (GOGC=20: the runtime's 4 MiB minimum heap would otherwise
-// allow few cycles in a short test), traces it with a report every second, and returns them.
-std::vector<json> TraceScenario(E2ETest& t, const TempDir& tmp, const std::string& target,
-                                const std::vector<std::string>& extra, int seconds) {
-  const fs::path go = tmp / "go", out = tmp / "reports.jsonl";
-  std::vector<std::string> argv = {"/usr/bin/env", "GOGC=20", Target(target), "-wait", go.string()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  Process program(argv);
-  Process gr({GoretainBin(), "--retained", "--pid", std::to_string(program.pid()), "--format", "json",
-              "--interval", "1", "--duration", std::to_string(seconds), "--output", out.string()});
-  EXPECT_TRUE(gr.WaitForStderr("probes attached")) << gr.Describe();
-  Touch(go);
-  EXPECT_EQ(gr.Wait(std::chrono::seconds(seconds + 20)), 0) << gr.Describe();
-  EXPECT_TRUE(program.Running()) << "tracing harmed the program\n" << program.Describe();
-  program.Signal(SIGTERM);
-  EXPECT_EQ(program.Wait(), 0) << program.Describe();
-  return ParseReports(ReadFile(out));
-}
 
 class Leaks : public E2ETest, public ::testing::WithParamInterface<std::string> {};
 
@@ -59,7 +15,7 @@ TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
   const fs::path profile = tmp_ / "profile.json";
   // The program leaks for 20 s, then stops allocating and writes its own heap profile (forcing
   // GCs); the last report judges the same heap.
-  const auto reports = TraceScenario(*this, tmp_, target,
+  const auto reports = TraceScenario(tmp_, target,
                                      {"-profile", profile.string(), "-profile-after", "20s",
                                       "-freeze"},
                                      23);
@@ -116,7 +72,7 @@ TEST_P(Controls, NeverFlagged) {
   // In steady state: the LRU's warm-up (filling to its bound) is real growth while it lasts.
   std::vector<std::string> flags;
   if (target == "control1_lru") flags = {"-max-entries", "300"};
-  const auto reports = TraceScenario(*this, tmp_, target, flags, 15);
+  const auto reports = TraceScenario(tmp_, target, flags, 15);
   ASSERT_GE(reports.size(), 5u);
   EXPECT_GE(reports.back()["liveness"]["checks"].get<int>(), 4);
   const std::string source = TargetSource(target).string();

@@ -3,6 +3,7 @@
 // noisy steady states are not.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "userspace/retention.h"
@@ -57,6 +58,27 @@ TEST(LeakSignal, OnlyCompleteLinesAreJudged) {
   EXPECT_FALSE(s.Leaking());
   s.unaddressed = 1;
   EXPECT_TRUE(s.complete());
+}
+
+}  // namespace
+}  // namespace goretain
+
+namespace goretain {
+namespace {
+
+TEST(SupersededByNewer, OlderObjectsAtAReusedAddressAreDead) {
+  // Allocation order: 0x1000 twice (freed and reused), 0x2000 once, 0x3000 three times.
+  const std::vector<uint64_t> addrs = {0x1000, 0x2000, 0x3000, 0x1000, 0x3000, 0x3000};
+  const auto dead = SupersededByNewer(addrs.size(), [&](size_t i) { return addrs[i]; });
+  EXPECT_EQ(dead, (std::vector<bool>{true, false, true, false, true, false}));
+  EXPECT_TRUE(SupersededByNewer(0, [](size_t) { return uint64_t{1}; }).empty());
+}
+
+TEST(SupersededByNewer, ManyDistinctAddressesAreAllKept) {
+  std::vector<uint64_t> addrs;
+  for (uint64_t i = 1; i <= 100000; i++) addrs.push_back(0xc000000000 + i * 16);
+  const auto dead = SupersededByNewer(addrs.size(), [&](size_t i) { return addrs[i]; });
+  EXPECT_EQ(std::count(dead.begin(), dead.end(), true), 0);
 }
 
 }  // namespace
