@@ -405,7 +405,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   const bool swiss = binary.FindFunction("internal/runtime/maps.(*Map).growToSmall") != nullptr ||
                      (v.AtLeast(1, 24) && !binary.FindFunction("runtime.hashGrow"));
 
-  ProbePlan plan{v, swiss, {}};
+  ProbePlan plan{v, swiss, {}, 0, {}};
   // The runtime's code range, for the BPF frame walk (see gr_probe_spec.runtime_lo).
   uint64_t runtime_lo = UINT64_MAX, runtime_hi = 0;
   for (const symbols::Function& fn : binary.functions()) {

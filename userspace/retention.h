@@ -63,17 +63,18 @@ struct RetentionCheck {
 // that a newer object has the address of. Its slot was freed and reused since, so it is dead
 // whatever the slot's bits say now: the heap's bits alone cannot tell when several GC cycles
 // passed between two checks (the slot may have been freed, reused, and the new object marked).
-// O(n), with an open-addressing set of 2n..4n words.
+// O(n), with an open-addressing set of 1.5n words (12 bytes per tracked object, during a check).
 template <typename AddrOf>
 std::vector<bool> SupersededByNewer(size_t n, AddrOf addr_of) {
-  size_t capacity = 16;
-  while (capacity < n * 2) capacity *= 2;
+  const size_t capacity = n + n / 2 + 16;
   std::vector<uint64_t> seen(capacity, 0);  // 0: empty (no object lives at address 0)
   std::vector<bool> superseded(n, false);
   for (size_t i = n; i-- > 0;) {
     const uint64_t addr = addr_of(i);
-    size_t slot = (addr * 0x9e3779b97f4a7c15ull >> 20) & (capacity - 1);
-    while (seen[slot] != 0 && seen[slot] != addr) slot = (slot + 1) & (capacity - 1);
+    // Multiply-shift hash, mapped onto [0, capacity) without a division.
+    const uint64_t hash = addr * 0x9e3779b97f4a7c15ull;
+    size_t slot = static_cast<size_t>((static_cast<unsigned __int128>(hash) * capacity) >> 64);
+    while (seen[slot] != 0 && seen[slot] != addr) slot = slot + 1 == capacity ? 0 : slot + 1;
     if (seen[slot] == addr) {
       superseded[i] = true;
     } else {
