@@ -19,8 +19,9 @@
 #define GR_MAX_STACK 32
 /* Integer argument registers copied into every event (Go ABIInternal order). */
 #define GR_NUM_ARGS 5
-/* Attach points (one per probed function per executable) at most. */
-#define GR_MAX_PROBES 256
+/* Attach points at most (all executables of a session): --retained adds a completion after each
+ * call of runtime.makemap_small, a few thousand in a large binary. */
+#define GR_MAX_PROBES 16384
 /* Call sites whose result a completion probe reads, at most (GR_PROBE_STASH_KNOWN_CALLERS). */
 #define GR_MAX_STASH_CALLERS 65536
 /* Processes traced at once at most. */

@@ -2,10 +2,11 @@
 # Overhead benchmark: what tracing costs the traced program, side by side in one run.
 #
 # Workloads: tests/targets/churn (map- and slice-heavy Go loop, go1.19) and esbuild 0.27.0
-# (go1.25, Swiss maps) bundling a generated project. Each runs, interleaved, RUNS times in three
+# (go1.25, Swiss maps) bundling a generated project. Each runs, interleaved, RUNS times in four
 # modes:
 #   untraced   the program alone
 #   goretain   goretain's default mode (-- COMMAND)
+#   -r         goretain --retained (a second probe hit per allocation, for its address)
 #   naive      bpftrace with plain entry uprobes on the same runtime functions (the way one
 #              would do it by hand: a probe on each function's first instruction)
 # Times are the workload's own (churn prints elapsed_ms, esbuild prints "Done in Nms"), so a
@@ -79,35 +80,46 @@ cmd[esbuild]="$esbuild --bundle $work/project/index.js --outfile=$work/out.js --
 for w in churn esbuild; do
   bin=${cmd[$w]%% *}
   probes=$(naive_probes "$bin")
-  : >"$work/$w.untraced" >"$work/$w.goretain" >"$work/$w.naive" >"$work/$w.events" >"$work/$w.cpu"
+  : >"$work/$w.untraced" >"$work/$w.naive"
+  for m in goretain retained; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
   for ((r = 1; r <= runs; r++)); do
     ${cmd[$w]} >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.untraced"
 
-    "$goretain" --format json -o "$work/report.json" -- ${cmd[$w]} >"$work/out" 2>&1
-    workload_ms "$w" "$work/out" >>"$work/$w.goretain"
-    sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.events"
-    sed -n 's/.*"cpu_s":\([0-9.]*\).*/\1/p' "$work/report.json" >>"$work/$w.cpu"
+    for m in goretain retained; do
+      flags=()
+      [[ $m == retained ]] && flags=(--retained)
+      "$goretain" "${flags[@]}" --format json -o "$work/report.json" -- ${cmd[$w]} >"$work/out" 2>&1
+      workload_ms "$w" "$work/out" >>"$work/$w.$m"
+      sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.$m.events"
+      sed -n 's/.*"cpu_s":\([0-9.]*\).*/\1/p' "$work/report.json" >>"$work/$w.$m.cpu"
+    done
 
     bpftrace --unsafe -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.naive"
   done
 done
 
-printf "\n%-8s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced goretain naive \
+printf "\n%-11s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced goretain naive \
   slow_gr slow_nv events "us/event" "gr/naive" "events/cpu-s"
 for w in churn esbuild; do
-  u=$(median <"$work/$w.untraced"); g=$(median <"$work/$w.goretain"); n=$(median <"$work/$w.naive")
-  ev=$(awk '{print $1}' "$work/$w.events" | median)
-  drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.events")
-  cpu=$(median <"$work/$w.cpu")
-  awk -v w="$w" -v u="$u" -v g="$g" -v n="$n" -v ev="$ev" -v cpu="$cpu" -v drops="$drops" 'BEGIN {
-    printf "%-8s %8.0fms %8.0fms %8.0fms %8.2fx %8.2fx %10d %12.3f %10.3f %12.0f\n", w, u, g, n,
-      g / u, n / u, ev, (g - u) * 1000 / ev, (g - u) / (n - u), ev / cpu
-    if (drops > 0) printf "  %s: %d events dropped over all goretain runs\n", w, drops
-  }'
+  u=$(median <"$work/$w.untraced"); n=$(median <"$work/$w.naive")
+  for m in goretain retained; do
+    g=$(median <"$work/$w.$m")
+    ev=$(awk '{print $1}' "$work/$w.$m.events" | median)
+    drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.$m.events")
+    cpu=$(median <"$work/$w.$m.cpu")
+    label=$w
+    [[ $m == retained ]] && label="$w -r"
+    awk -v w="$label" -v u="$u" -v g="$g" -v n="$n" -v ev="$ev" -v cpu="$cpu" -v drops="$drops" 'BEGIN {
+      printf "%-11s %8.0fms %8.0fms %8.0fms %8.2fx %8.2fx %10d %12.3f %10.3f %12.0f\n", w, u, g, n,
+        g / u, n / u, ev, (g - u) * 1000 / ev, (g - u) / (n - u), ev / cpu
+      if (drops > 0) printf "  %s: %d events dropped over all goretain runs\n", w, drops
+    }'
+  done
 done
 echo
 echo "runs per mode: $runs (interleaved); times are medians of the workload's own measurement"
 echo "us/event = (goretain - untraced) / events; gr/naive = goretain's added time / naive's added time"
+echo "-r: goretain --retained (its goretain column); events are allocations, not probe hits"
 echo "events/cpu-s = events handled per second of goretain's own CPU (its userspace path)"

@@ -328,7 +328,7 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     // nothing either way.
     const SiteRetention& ret = stats.retention;
     if (ret.addressed == 0 && ret.unaddressed == 0) continue;
-    const bool known = retention_ && retention_->checks() > 0 && ret.complete();
+    const bool known = retention_ && ret.checked && ret.complete();
     if (known && !unjudged.contains(rk)) {
       r.retained_objects = r.retained_objects.value_or(0) + ret.retained_objects;
       r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;

@@ -57,6 +57,11 @@ class BpfTracer {
   // attached by this call are detached again.
   Result<int> AttachExecutable(const std::string& path, const ProbePlan& plan);
 
+  // True when probes are attached with uprobe_multi links (Linux 6.6+): thousands of probes cost
+  // one link. Classic uprobes cost a perf event each, and detaching each waits for an RCU grace
+  // period, so a plan for classic uprobes should stay small.
+  bool multi_links() const { return multi_; }
+
   // `load_bias`: the process's address minus the link-time address of its executable.
   // `sweepgen_addr`: process address of runtime.mheap_.sweepgen, or 0.
   Status AddTarget(uint32_t pid, uint64_t load_bias, uint64_t sweepgen_addr);

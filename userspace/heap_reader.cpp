@@ -366,21 +366,30 @@ Result<HeapLayout> HeapLayout::For(const symbols::GoBinary& binary) {
 HeapReader::HeapReader(pid_t pid, const HeapLayout& layout, uint64_t load_bias)
     : pid_(pid), layout_(layout), mheap_(layout.mheap.value + load_bias) {}
 
-Result<HeapReader> HeapReader::Attach(pid_t pid, const HeapLayout& layout, uint64_t load_bias) {
-  HeapReader r(pid, layout, load_bias);
+Status HeapReader::Validate() {
   uint32_t sweepgen = 0;
   uint64_t l2 = 0;
-  ReadOp ops[] = {{r.mheap_ + layout.mheap_sweepgen, &sweepgen, 4},
-                  {r.mheap_ + layout.mheap_arenas, &l2, 8}};
+  ReadOp ops[] = {{mheap_ + layout_.mheap_sweepgen, &sweepgen, 4},
+                  {mheap_ + layout_.mheap_arenas, &l2, 8}};
   CheckStats st;
-  if (auto s = ReadMany(pid, ops, &st); !s) return s.error();
+  if (auto s = ReadMany(pid_, ops, &st); !s) return s.error();
   if (!ops[0].ok || !ops[1].ok || (sweepgen & 1) != 0 || l2 == 0 || l2 >= (1ull << 47)) {
     return MakeError(ErrorCode::kBadInput,
-                     "process " + std::to_string(pid) + ": runtime.mheap_ of " +
-                         layout.version.raw + " does not look like a Go heap (wrong layout?)");
+                     "process " + std::to_string(pid_) + ": runtime.mheap_ of " +
+                         layout_.version.raw + " does not look like a Go heap (wrong layout?)");
   }
-  r.l2_ = l2;
+  l2_ = l2;
+  return Ok{};
+}
+
+Result<HeapReader> HeapReader::Attach(pid_t pid, const HeapLayout& layout, uint64_t load_bias) {
+  HeapReader r(pid, layout, load_bias);
+  if (auto s = r.Validate(); !s) return s.error();
   return r;
+}
+
+HeapReader HeapReader::Deferred(pid_t pid, const HeapLayout& layout, uint64_t load_bias) {
+  return HeapReader(pid, layout, load_bias);
 }
 
 Result<uint32_t> HeapReader::ReadSweepgen() {
@@ -399,6 +408,9 @@ Result<std::vector<Liveness>> HeapReader::Check(std::span<const TrackedObject> o
   const size_t n = objects.size();
   std::vector<Liveness> out(n, Liveness{LiveState::kUnknown, LiveReason::kNotHeap});
   if (n == 0) return out;
+  if (l2_ == 0) {
+    if (auto s = Validate(); !s) return s.error();
+  }
   const HeapLayout& L = layout_;
 
   // Objects in address order: objects of one span, one spans[] page, one arena are adjacent.

@@ -155,10 +155,14 @@ class HeapReader {
   // Checks the process can be read and the layout fits it (mheap_.sweepgen is even).
   // Errors: kNotFound (no such process / it exited), kPermission, kBadInput (layout does not fit).
   static Result<HeapReader> Attach(pid_t pid, const HeapLayout& layout, uint64_t load_bias);
+  // For a process whose runtime has not started yet (stopped right after execve): the same
+  // validation runs at the first Check, which comes after a GC cycle, so the heap exists then.
+  static HeapReader Deferred(pid_t pid, const HeapLayout& layout, uint64_t load_bias);
 
   // Liveness of each object, in the same order. Reads in batches (one process_vm_readv per
   // group of up to 1024 arena pages / span structs / bitmaps), never one read per object.
-  // Errors: kNotFound if the process exited (ESRCH), kPermission, kIo.
+  // Errors: kNotFound if the process exited (ESRCH), kPermission, kIo; kBadInput if the layout
+  // does not fit (a Deferred reader's first check).
   Result<std::vector<Liveness>> Check(std::span<const TrackedObject> objects);
 
   // mheap_.sweepgen now (2 × completed GC cycles).
@@ -169,6 +173,8 @@ class HeapReader {
 
  private:
   HeapReader(pid_t pid, const HeapLayout& layout, uint64_t load_bias);
+  // Reads mheap_.arenas[0] and checks the layout fits (sets l2_).
+  Status Validate();
 
   pid_t pid_;
   HeapLayout layout_;

@@ -475,7 +475,9 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     return s.error();
   }
   // makemap_small's one object is returned at once: its address is read in each caller.
-  if (auto s = AddCallerCompletions(plan, binary, "runtime.makemap_small"); !s) return s.error();
+  if (opts.caller_completions) {
+    if (auto s = AddCallerCompletions(plan, binary, "runtime.makemap_small"); !s) return s.error();
+  }
   // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
   if (auto s = AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice",
                                      {"runtime.mallocgc"}, /*allow_merged=*/false);

@@ -50,6 +50,9 @@ struct PlanOptions {
   // Also capture each allocated object's address (a second probe hit per allocation), for
   // retained bytes after GC.
   bool addresses = false;
+  // With `addresses`: also read makemap_small's result in each of its callers (hundreds to
+  // thousands of completion probes in a large binary; only with uprobe_multi links).
+  bool caller_completions = true;
 };
 
 // Releases supported: Go 1.17 introduced the register ABI on amd64; 1.27 is the newest whose

@@ -116,7 +116,11 @@ RetentionCheck RetentionTracker::Check(double now_s) {
       auto verdicts = p.reader->Check(chunk);
       if (!verdicts) {
         // The process exited (or its memory can no longer be read): its sites keep their figures.
-        spdlog::debug("liveness check of pid {}: {}", it->first, verdicts.error().message);
+        if (verdicts.error().code == ErrorCode::kBadInput) {
+          spdlog::warn("pid {}: no retained bytes: {}", it->first, verdicts.error().message);
+        } else {
+          spdlog::debug("liveness check of pid {}: {}", it->first, verdicts.error().message);
+        }
         readable = false;
         break;
       }
@@ -158,6 +162,7 @@ RetentionCheck RetentionTracker::Check(double now_s) {
     auto f = fresh.find(site);
     site->retained_objects = f == fresh.end() ? 0 : f->second.first;
     site->retained_bytes = f == fresh.end() ? 0 : f->second.second;
+    site->checked = true;
     site->history.emplace_back(now_s, site->retained_bytes);
     while (site->history.size() > SiteRetention::kHistory) site->history.pop_front();
   }

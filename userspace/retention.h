@@ -28,6 +28,7 @@ struct SiteRetention {
   uint64_t retained_objects = 0;  // at the last check: survivors of the last GC cycle
   uint64_t retained_bytes = 0;
   std::deque<std::pair<double, uint64_t>> history;  // (seconds, retained_bytes) per check
+  bool checked = false;  // a check has judged this site's objects (the figures above mean something)
 
   // Retained figures are meaningful only when (nearly) every allocation here was tracked: at
   // most kMaxUntrackedPerMille per mille may have been missed (a rare lost address must not hide

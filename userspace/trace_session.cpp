@@ -70,7 +70,8 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
-  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained});
+  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
+                                                /*caller_completions=*/tracer_->multi_links()});
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
@@ -91,7 +92,7 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   return binaries_.back().get();
 }
 
-Status TraceSession::AttachProcess(pid_t pid) {
+Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
   auto info = InspectProcess(pid);
   if (!info) return info.error();
   auto traced = LoadExecutable(*info);
@@ -101,7 +102,11 @@ Status TraceSession::AttachProcess(pid_t pid) {
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
   uint64_t sweepgen_addr = 0;
   if (const auto& heap = (*traced)->heap) {
-    if (auto reader = HeapReader::Attach(pid, *heap, *bias)) {
+    if (!runtime_started) {
+      // Stopped at execve: the heap does not exist yet; the reader validates at its first check.
+      retention_.AddProcess(pid, HeapReader::Deferred(pid, *heap, *bias));
+      sweepgen_addr = heap->mheap.value + *bias + heap->mheap_sweepgen;
+    } else if (auto reader = HeapReader::Attach(pid, *heap, *bias)) {
       retention_.AddProcess(pid, std::move(*reader));
       sweepgen_addr = heap->mheap.value + *bias + heap->mheap_sweepgen;
     } else {
@@ -143,7 +148,7 @@ Status TraceSession::Setup() {
 
   if (opts_.pid) {
     pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
-    return AttachProcess(*opts_.pid);
+    return AttachProcess(*opts_.pid, /*runtime_started=*/true);
   }
   auto cmd = LaunchedCommand::Start(opts_.command);
   if (!cmd) {
@@ -152,7 +157,7 @@ Status TraceSession::Setup() {
     return e;
   }
   command_.emplace(std::move(*cmd));
-  if (auto s = AttachProcess(command_->pid()); !s) {
+  if (auto s = AttachProcess(command_->pid(), /*runtime_started=*/false); !s) {
     command_->Kill();  // never let an untraceable command run unobserved
     return s;
   }

@@ -33,7 +33,8 @@ class TraceSession {
  private:
   Status Setup();
   Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
-  Status AttachProcess(pid_t pid);
+  // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
+  Status AttachProcess(pid_t pid, bool runtime_started);
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.

@@ -78,6 +78,18 @@ TEST_P(Accuracy, BytesAndObjectsEqualTheRuntimesOwnProfile) {
   for (const char* label : {"ints", "items", "bytes"}) {
     EXPECT_GT(runtime[WantLine("accuracy", "slice.grow", label)].bytes, 1000000) << label;
   }
+  // --retained with -- COMMAND: the heap reader starts before the Go runtime does, and still
+  // judges every line after the program's GC cycles.
+  if (retained) {
+    EXPECT_GE(report["liveness"]["checks"].get<int>(), 1);
+    for (const auto& c : report["callsites"]) {
+      if (c["file"] != source) continue;
+      EXPECT_FALSE(c["retained_bytes"].is_null()) << "not judged: line " << c["line"];
+      if (!c["retained_bytes"].is_null()) {
+        EXPECT_LE(c["retained_bytes"].get<int64_t>(), c["alloc_bytes"].get<int64_t>());
+      }
+    }
+  }
 
   // Calls, kinds and types as the user wrote them.
   const json* hinted = FindCallsite(report, "map.make", "main.makeHinted",

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 
 #include "harness.h"
@@ -112,6 +113,33 @@ TEST_F(Esbuild, SwissMapsAndSlicesAgreeWithItsOwnHeapProfile) {
   }
   EXPECT_GE(compared, 3) << DescribeCallsites(report, 15);
   EXPECT_GE(maps, 1) << "no Swiss-map call site among the largest\n" << DescribeCallsites(report, 15);
+}
+
+// --retained on a real Swiss-map binary: every makemap_small caller of esbuild gets a completion
+// probe (hundreds, one uprobe_multi link), and every allocation's address arrives. (esbuild turns
+// its garbage collector off while bundling, so there is no cycle to judge retention by here.)
+TEST_F(Esbuild, RetainedReadsEveryAddressWithItsManyMakemapSmallCallers) {
+  ASSERT_EQ(access(kEsbuild, X_OK), 0)
+      << kEsbuild << " is missing: scripts/install-npm-binaries.sh installs it";
+  const fs::path project = tmp_ / "project", report_path = tmp_ / "report.json";
+  ASSERT_NO_FATAL_FAILURE(WriteProject(project, 2000));
+  Process gr = Goretain({"-v", "--retained", "--format", "json", "--output", report_path.string(),
+                         "--", kEsbuild, "--bundle", (project / "index.js").string(),
+                         "--outfile=" + (tmp_ / "out.js").string(), "--log-level=warning"});
+  ASSERT_EQ(gr.Wait(120s), 0) << gr.Describe();
+  json report;
+  ASSERT_TRUE(OneReport(ReadFile(report_path), &report));
+  EXPECT_EQ(report["events"]["dropped"], 0);
+  EXPECT_GT(report["events"]["received"].get<int64_t>(), 500000);
+  const std::string log = gr.Stderr();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(probe plan for go1\.25\S* \(Swiss maps, (\d+) probes)")))
+      << gr.Describe();
+  EXPECT_GE(std::stoi(m[1]), 300);
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(with address (\d+), address missed (\d+))")))
+      << gr.Describe();
+  EXPECT_GT(std::stoll(m[1]), 500000);
+  EXPECT_EQ(m[2], "0") << "allocations whose address never came";
 }
 
 }  // namespace

@@ -16,11 +16,11 @@ std::string TargetPath(const std::string& name) {
   return std::string(GORETAIN_TARGETS_DIR) + "/" + name;
 }
 
-ProbePlan PlanFor(const std::string& target, bool addresses) {
+ProbePlan PlanFor(const std::string& target, bool addresses, bool caller_completions = true) {
   auto bin = symbols::GoBinary::Open(TargetPath(target));
   EXPECT_TRUE(bin) << target;
   if (!bin) return {};
-  auto plan = BuildProbePlan(**bin, PlanOptions{false, addresses});
+  auto plan = BuildProbePlan(**bin, PlanOptions{false, addresses, caller_completions});
   EXPECT_TRUE(plan) << (plan ? "" : plan.error().message);
   return plan ? *plan : ProbePlan{};
 }
@@ -120,6 +120,17 @@ TEST(ProbePlan, RetainedModeReadsMakemapSmallsResultInItsCallers) {
     })) << "not after a CALL runtime.makemap_small";
   }
   EXPECT_TRUE(in_main) << "no completion in leak1_maplist's own make(map...) caller";
+}
+
+TEST(ProbePlan, ClassicUprobesGetNoCallerCompletions) {
+  // One perf-event uprobe per probe (kernels before 6.6): makemap_small's callers are left out.
+  const ProbePlan plan = PlanFor("leak1_maplist", true, /*caller_completions=*/false);
+  const PlannedProbe* small = Find(plan, "runtime.makemap_small");
+  ASSERT_NE(small, nullptr);
+  EXPECT_FALSE(small->spec.flags & (GR_PROBE_STASH | GR_PROBE_STASH_KNOWN_CALLERS));
+  EXPECT_TRUE(plan.stash_callers.empty());
+  for (const auto& p : plan.probes) EXPECT_NE(p.spec.frame_sp_delta, 8) << p.symbol;
+  EXPECT_LT(plan.probes.size(), PlanFor("leak1_maplist", true).probes.size());
 }
 
 TEST(MayCall, FindsRel32CallsToTheTarget) {
