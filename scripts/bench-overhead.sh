@@ -121,5 +121,5 @@ done
 echo
 echo "runs per mode: $runs (interleaved); times are medians of the workload's own measurement"
 echo "us/event = (goretain - untraced) / events; gr/naive = goretain's added time / naive's added time"
-echo "-r: goretain --retained (its goretain column); events are allocations, not probe hits"
+echo "-r: goretain --retained (its goretain column); its events also include one per tracked part of a multi-object map allocation"
 echo "events/cpu-s = events handled per second of goretain's own CPU (its userspace path)"
