@@ -312,6 +312,14 @@ int gr_alloc_probe(struct pt_regs *regs)
 	if (spec->flags & GR_PROBE_STASH)
 		e->call_sp = go__stack_depth(e->goroutine, go__sp(regs));
 	e->alloc_sweepgen = 0;
+	/* A GC event carries mheap_.sweepgen as marking ends: the cycle's sweep has begun once it
+	 * has moved on, and only then do the heap's bits describe the cycle (see RetentionTracker). */
+	if (spec->kind == GR_KIND_GC && target->sweepgen_addr) {
+		__u32 sg = 0;
+
+		if (!bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
+			e->alloc_sweepgen = GR_SWEEPGEN_KNOWN | sg;
+	}
 	e->flags = spec->flags;
 	e->pad = 0;
 	__builtin_memset(e->deref, 0, sizeof(e->deref));

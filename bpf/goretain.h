@@ -196,7 +196,9 @@ struct gr_event {
   /* GR_PROBE_STASH: g.stack.hi - SP at the allocation probe (matches a completion in the same
    * frame even if the goroutine's stack moved in between) */
   __u64 call_sp;
-  __u64 alloc_sweepgen; /* GR_SWEEPGEN_KNOWN | mheap_.sweepgen right after the allocation, or 0 */
+  /* GR_SWEEPGEN_KNOWN | mheap_.sweepgen right after the allocation (GC events: as marking
+   * ended, before the cycle's sweep began), or 0 */
+  __u64 alloc_sweepgen;
   __u32 flags;       /* the probe's gr_probe_flags */
   __u32 pad;
   /* stack[0] is the return address into the caller of the probed runtime function; deeper

@@ -192,6 +192,9 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   const TracedProcess& p = pit->second;
   if (e.kind == GR_KIND_GC) {
     gc_cycles_++;
+    if (e.alloc_sweepgen & GR_SWEEPGEN_KNOWN) {
+      gc_sweepgen_[static_cast<pid_t>(e.pid)] = static_cast<uint32_t>(e.alloc_sweepgen);
+    }
     return;
   }
   const bool is_assign = e.func == GR_FUNC_MAPASSIGN;

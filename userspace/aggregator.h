@@ -54,6 +54,8 @@ class Aggregator {
 
   uint64_t received() const { return received_; }
   uint64_t gc_cycles() const { return gc_cycles_; }
+  // Per process: mheap_.sweepgen as the last GC cycle seen finished marking.
+  const std::unordered_map<pid_t, uint32_t>& gc_sweepgens() const { return gc_sweepgen_; }
   uint64_t unattributed() const { return unattributed_; }
   uint64_t runtime_internal() const { return runtime_internal_; }
 
@@ -109,6 +111,7 @@ class Aggregator {
   uint64_t received_ = 0;
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered
   uint64_t gc_cycles_ = 0;
+  std::unordered_map<pid_t, uint32_t> gc_sweepgen_;
   uint64_t runtime_internal_ = 0;  // allocations with no frame outside the runtime     // completed GC cycles seen in all traced processes
 };
 

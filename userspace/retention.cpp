@@ -91,6 +91,16 @@ uint64_t RetentionTracker::tracked_objects() const {
   return n;
 }
 
+bool RetentionTracker::SweepBegan(const std::unordered_map<pid_t, uint32_t>& marked_at) {
+  for (auto& [pid, p] : processes_) {
+    auto m = marked_at.find(pid);
+    if (m == marked_at.end()) continue;
+    auto now = p.reader->ReadSweepgen();
+    if (now && static_cast<int32_t>(*now - m->second) <= 0) return false;
+  }
+  return true;
+}
+
 RetentionCheck RetentionTracker::Check(double now_s) {
   const auto start = std::chrono::steady_clock::now();
   RetentionCheck result;

@@ -99,6 +99,12 @@ class RetentionTracker {
   // figures).
   RetentionCheck Check(double now_s);
 
+  // False while some process's heap still shows a cycle that has finished marking but not yet
+  // begun sweeping: `marked_at` is its mheap_.sweepgen as marking ended (the GC event's). Until
+  // mheap_.sweepgen moves on, its spans' bits describe the cycle before, and a check would count
+  // objects that cycle just found dead as alive. A process that cannot be read counts as ready.
+  bool SweepBegan(const std::unordered_map<pid_t, uint32_t>& marked_at);
+
   uint64_t tracked_objects() const;
   uint64_t checks() const { return checks_; }
   double max_check_seconds() const { return max_check_s_; }

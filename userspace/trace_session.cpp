@@ -1,5 +1,7 @@
 #include "userspace/trace_session.h"
 
+#include <thread>
+
 #include <errno.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -204,6 +206,17 @@ Status TraceSession::EmitReport() {
 void TraceSession::CheckRetention(bool final) {
   const uint64_t cycles = aggregator_->gc_cycles();
   if (cycles == checked_cycles_) return;
+  // The GC event comes as marking ends; the heap's bits describe the new cycle only once its
+  // sweep has begun (microseconds later, usually): until then, try again at the next poll (at
+  // the end, for up to 200 ms).
+  for (int tries = 0; !retention_.SweepBegan(aggregator_->gc_sweepgens()); tries++) {
+    if (!final) return;  // the next poll tries again
+    if (tries == 20) {
+      spdlog::debug("the last GC cycle's sweep did not begin: not judged");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   // Several cycles since the last check are judged together (the marks of the newest count).
   const uint64_t batched = cycles - checked_cycles_;
   checked_cycles_ = cycles;
