@@ -173,11 +173,12 @@ AllocEstimate Aggregator::EventAlloc(const gr_event& e, const TracedProcess& p) 
   }
 }
 
-bool Aggregator::IsMapInternalPc(const TracedBinary* b, uint64_t pc) {
-  auto [it, inserted] = map_internal_pc_cache_.try_emplace(PcKey{b, pc}, false);
+bool Aggregator::ReturnsInto(PcCache& cache, const TracedBinary* b, uint64_t pc,
+                             bool (*is)(std::string_view function)) {
+  auto [it, inserted] = cache.try_emplace(PcKey{b, pc}, false);
   if (inserted) {
     const symbols::Function* fn = b->binary->FunctionAt(ElfVaddr{pc - 1});
-    it->second = fn && IsMapRuntimeFunction(fn->name);
+    it->second = fn && is(fn->name);
   }
   return it->second;
 }
@@ -222,7 +223,8 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   uint32_t kind = e.kind;
   // growslice called by the runtime's map code (the overflow-bucket list of newoverflow) is map
   // growth at the user's assignment, not a slice the user appended to.
-  if (kind == GR_KIND_SLICE_GROW && IsMapInternalPc(p.binary, e.stack[0] - p.load_bias)) {
+  if (kind == GR_KIND_SLICE_GROW &&
+      ReturnsInto(map_internal_pc_cache_, p.binary, e.stack[0] - p.load_bias, IsMapRuntimeFunction)) {
     kind = GR_KIND_MAP_GROW;
   }
   const bool track_only = (e.flags & GR_PROBE_TRACK_ONLY) != 0;
@@ -258,13 +260,9 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
 
 bool Aggregator::IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint32_t chosen) {
   for (uint32_t i = 0; i < chosen; i++) {
-    const uint64_t pc = e.stack[i] - p.load_bias;
-    auto [it, inserted] = growth_pc_cache_.try_emplace(PcKey{p.binary, pc}, false);
-    if (inserted) {
-      const symbols::Function* fn = p.binary->binary->FunctionAt(ElfVaddr{pc - 1});
-      it->second = fn && IsMapGrowthFunction(fn->name);
+    if (ReturnsInto(growth_pc_cache_, p.binary, e.stack[i] - p.load_bias, IsMapGrowthFunction)) {
+      return true;
     }
-    if (it->second) return true;
   }
   return false;
 }

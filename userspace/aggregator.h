@@ -93,7 +93,10 @@ class Aggregator {
   };
 
   AllocEstimate EventAlloc(const gr_event& e, const TracedProcess& p);
-  bool IsMapInternalPc(const TracedBinary* b, uint64_t pc);
+  using PcCache = std::unordered_map<PcKey, bool, PcKeyHash>;
+  // Whether the return address `pc` lies in a function for which `is` holds (cached per PC).
+  static bool ReturnsInto(PcCache& cache, const TracedBinary* b, uint64_t pc,
+                          bool (*is)(std::string_view function));
   // True if a runtime frame below the call site grows or clones a map (hashGrow, a Swiss table
   // split, maps.Clone): the object is map growth, not part of a make.
   bool IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint32_t chosen);
@@ -105,8 +108,8 @@ class Aggregator {
   std::unordered_map<uint32_t, TracedProcess> processes_;
   std::unordered_map<SiteKey, SiteStats, SiteKeyHash> sites_;
   std::unordered_map<PcKey, bool, PcKeyHash> user_pc_cache_;
-  std::unordered_map<PcKey, bool, PcKeyHash> map_internal_pc_cache_;
-  std::unordered_map<PcKey, bool, PcKeyHash> growth_pc_cache_;
+  PcCache map_internal_pc_cache_;  // return addresses in the runtime's map code
+  PcCache growth_pc_cache_;        // ... in its map growth functions
   std::unordered_map<PcKey, TypeInfo, PcKeyHash> file_type_cache_;
   uint64_t received_ = 0;
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered

@@ -188,6 +188,22 @@ PlannedProbe* ProbeAt(ProbePlan& plan, ElfVaddr at) {
 
 bool AddressIsFree(ProbePlan& plan, ElfVaddr at) { return ProbeAt(plan, at) == nullptr; }
 
+// The entry probe of `symbol` (not one of the call probes inside it), if planned.
+std::optional<size_t> EntryProbeIndex(const ProbePlan& plan, std::string_view symbol) {
+  for (size_t i = 0; i < plan.probes.size(); i++) {
+    if (plan.probes[i].symbol == symbol && !(plan.probes[i].spec.flags & GR_PROBE_MID_FUNCTION)) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+// Callees that allocate several objects per call (a Swiss table and its groups; a whole map):
+// with --retained they are counted where called and tracked inside (TrackContainersFor).
+bool IsMultiObjectCall(const CallProbe& c) {
+  return c.spec.func == GR_FUNC_CALL_NEWTABLE || c.spec.func == GR_FUNC_CALL_NEWMAP;
+}
+
 // A probe on an allocating CALL inside a body (not a completion, not an entry).
 bool IsCallProbe(const gr_probe_spec& s) {
   return (s.flags & GR_PROBE_MID_FUNCTION) && !(s.flags & GR_PROBE_COMPLETES);
@@ -248,7 +264,7 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
       // Counted only (its objects are tracked by other probes): no address needed.
       if (!addresses || (spec.flags & GR_PROBE_ACCOUNT_ONLY)) continue;
       if (auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset)) {
-        if (auto s = AddCompletion(plan, binary, *fn, *rv, index, 0); !s) return s;
+        AddCompletion(plan, binary, *fn, *rv, index, 0);
       }
     }
   }
@@ -259,17 +275,11 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
 // completion after each CALL to it, in every function of the binary, where the caller can be
 // seen to hold the result. A caller where it cannot be placed leaves its events without an
 // address (its lines are not judged); the SP check keeps any other frame's event out.
-Status AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
-                            const std::string& callee) {
+void AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                          const std::string& callee) {
   const symbols::Function* target = binary.FindFunction(callee);
-  if (!target) return Ok{};
-  size_t alloc_index = plan.probes.size();
-  for (size_t i = 0; i < plan.probes.size(); i++) {
-    if (plan.probes[i].symbol == callee && !(plan.probes[i].spec.flags & GR_PROBE_MID_FUNCTION)) {
-      alloc_index = i;
-    }
-  }
-  if (alloc_index == plan.probes.size()) return Ok{};
+  const std::optional<size_t> alloc_index = EntryProbeIndex(plan, callee);
+  if (!target || !alloc_index) return;
   const uint64_t targets[] = {target->entry.value};
   for (const symbols::Function& fn : binary.functions()) {
     const auto code = binary.Code(fn);
@@ -279,32 +289,30 @@ Status AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
       // Reached only from this call: no event from another path waits at that instruction.
       if (!rv || rv->reachable_elsewhere) continue;
       // The callee's RET popped its return address: SP is 8 above the SP at its entry probe.
-      const size_t before = plan.probes.size();
-      if (auto s = AddCompletion(plan, binary, fn, *rv, alloc_index, 8); !s) return s;
-      if (plan.probes.size() == before) continue;
-      plan.stash_callers.push_back(
-          StashCaller{alloc_index, fn.entry + call.offset + kCallRel32Length});
+      if (AddCompletion(plan, binary, fn, *rv, *alloc_index, 8)) {
+        plan.stash_callers.push_back(
+            StashCaller{*alloc_index, fn.entry + call.offset + kCallRel32Length});
+      }
     }
   }
   // Calls from anywhere else are sent at once instead of waiting for a completion.
-  plan.probes[alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
-  return Ok{};
+  plan.probes[*alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
 }
 
 }  // namespace
 
-Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
-                     const ReturnValueProbe& rv, size_t alloc_index,
-                     std::optional<int32_t> frame_sp_delta) {
+bool AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
+                   const ReturnValueProbe& rv, size_t alloc_index,
+                   std::optional<int32_t> frame_sp_delta) {
   const ElfVaddr at = fn.entry + rv.offset;
   PlannedProbe* existing = ProbeAt(plan, at);
   // Another allocating CALL can be the first emulated instruction: its probe does both.
   if (existing && (!IsCallProbe(existing->spec) || (existing->spec.flags & GR_PROBE_THEN_ALLOCATES) ||
                    existing == &plan.probes[alloc_index])) {
-    return Ok{};
+    return false;
   }
   auto off = binary.elf().ToFileOffset(at);
-  if (!off) return Ok{};
+  if (!off) return false;
   PlannedProbe& alloc = plan.probes[alloc_index];
   gr_probe_spec spec = alloc.spec;
   spec.flags = GR_PROBE_COMPLETES | GR_PROBE_MID_FUNCTION;
@@ -320,25 +328,20 @@ Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const sym
     MergeCompletion(existing->spec, spec);
     existing->completes = static_cast<int>(alloc_index);
     existing->symbol = alloc.symbol + " (address), then " + existing->symbol;
-    return Ok{};
+    return true;
   }
   PlannedProbe completion{alloc.symbol + " (address)", fn.entry, at, *off, false, spec};
   completion.completes = static_cast<int>(alloc_index);
   plan.probes.push_back(std::move(completion));
-  return Ok{};
+  return true;
 }
 
-Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
-                            const std::string& entry_symbol, const std::string& allocating_fn,
-                            const std::vector<std::string>& allocators, bool allow_merged) {
-  size_t alloc_index = plan.probes.size();
-  for (size_t i = 0; i < plan.probes.size(); i++) {
-    if (plan.probes[i].symbol == entry_symbol && !(plan.probes[i].spec.flags & GR_PROBE_MID_FUNCTION)) {
-      alloc_index = i;
-    }
-  }
+void AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                          const std::string& entry_symbol, const std::string& allocating_fn,
+                          const std::vector<std::string>& allocators) {
+  const std::optional<size_t> alloc_index = EntryProbeIndex(plan, entry_symbol);
   const symbols::Function* fn = binary.FindFunction(allocating_fn);
-  if (alloc_index == plan.probes.size() || !fn) return Ok{};
+  if (!alloc_index || !fn) return;
   std::vector<uint64_t> targets;
   for (const auto& a : allocators) {
     if (const symbols::Function* f = binary.FindFunction(a)) targets.push_back(f->entry.value);
@@ -350,15 +353,10 @@ Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
   std::vector<ReturnValueProbe> found;
   for (const CallInstruction& call : calls) {
     auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset);
-    if (!rv || (rv->reachable_elsewhere && !allow_merged) || !AddressIsFree(plan, fn->entry + rv->offset)) {
-      return Ok{};
-    }
+    if (!rv || rv->reachable_elsewhere || !AddressIsFree(plan, fn->entry + rv->offset)) return;
     found.push_back(*rv);
   }
-  for (const auto& rv : found) {
-    if (auto s = AddCompletion(plan, binary, *fn, rv, alloc_index, std::nullopt); !s) return s;
-  }
-  return Ok{};
+  for (const auto& rv : found) AddCompletion(plan, binary, *fn, rv, *alloc_index, std::nullopt);
 }
 
 namespace {
@@ -451,10 +449,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   std::vector<CallProbe> callees = GrowthCallees();
   if (opts.addresses) {
     for (CallProbe& c : callees) {
-      // Several objects per call: counted here, tracked by the TrackContainersFor probes.
-      if (c.spec.func == GR_FUNC_CALL_NEWTABLE || c.spec.func == GR_FUNC_CALL_NEWMAP) {
-        c.spec.flags |= GR_PROBE_ACCOUNT_ONLY;
-      }
+      if (IsMultiObjectCall(c)) c.spec.flags |= GR_PROBE_ACCOUNT_ONLY;  // counted here only
     }
   }
   if (auto s = AddCallProbes(plan, binary, GrowthContainersFor(swiss), callees, opts.addresses, add);
@@ -466,7 +461,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   // The objects of makemap and hashGrow, one by one.
   std::vector<CallProbe> trackers;
   for (CallProbe c : GrowthCallees()) {
-    if (c.spec.func == GR_FUNC_CALL_NEWTABLE || c.spec.func == GR_FUNC_CALL_NEWMAP) continue;
+    if (IsMultiObjectCall(c)) continue;
     c.spec.kind = GR_KIND_MAP_MAKE;  // the aggregator makes it map.grow under hashGrow etc.
     c.spec.flags |= GR_PROBE_TRACK_ONLY;
     trackers.push_back(c);
@@ -475,15 +470,9 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     return s.error();
   }
   // makemap_small's one object is returned at once: its address is read in each caller.
-  if (opts.caller_completions) {
-    if (auto s = AddCallerCompletions(plan, binary, "runtime.makemap_small"); !s) return s.error();
-  }
+  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makemap_small");
   // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
-  if (auto s = AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice",
-                                     {"runtime.mallocgc"}, /*allow_merged=*/false);
-      !s) {
-    return s.error();
-  }
+  AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice", {"runtime.mallocgc"});
   return plan;
 }
 

@@ -68,16 +68,17 @@ struct ReturnValueProbe;
 // Adds a probe at `rv` in `fn` that completes plan.probes[alloc_index]'s pending event with the
 // allocated object's address (the allocation probe gets GR_PROBE_STASH). `frame_sp_delta`: only
 // complete an event whose SP plus this equals the SP at `rv` (0: the allocation probe is a CALL
-// in the same function body; 8: it is the entry of the function `fn` called). Skipped if `rv`'s
-// address is already probed.
-Status AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
-                     const ReturnValueProbe& rv, size_t alloc_index,
-                     std::optional<int32_t> frame_sp_delta);
+// in the same function body; 8: it is the entry of the function `fn` called). If `rv`'s address
+// already carries an allocating CALL probe, that probe does both (GR_PROBE_THEN_ALLOCATES).
+// Returns false, planning nothing, if the address carries any other probe or is not in the file.
+bool AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
+                   const ReturnValueProbe& rv, size_t alloc_index,
+                   std::optional<int32_t> frame_sp_delta);
 // For the entry probe of `entry_symbol`, whose one object is allocated inside `allocating_fn` by
 // a call to one of `allocators`: completions after every such call, or none if any path's
-// address cannot be read (`allow_merged`: accept probes other paths can also reach).
-Status AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
-                            const std::string& entry_symbol, const std::string& allocating_fn,
-                            const std::vector<std::string>& allocators, bool allow_merged);
+// address cannot be read at an instruction only that path reaches.
+void AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
+                          const std::string& entry_symbol, const std::string& allocating_fn,
+                          const std::vector<std::string>& allocators);
 
 }  // namespace goretain
