@@ -194,8 +194,8 @@ static __always_inline void event__send(struct gr_event *e)
 	if (depth > GR_MAX_STACK) /* for the verifier */
 		depth = GR_MAX_STACK;
 	/* No wakeup per event (it costs more than the event): the reader polls on a short timer, and
-	 * is woken only when the buffer fills up. */
-	/* A GC cycle wakes the reader at once: its liveness check should run before the next cycle. */
+	 * is woken only when the buffer fills up, or at once by a GC cycle (its liveness check
+	 * should run before the next cycle). */
 	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64),
 			       e->kind == GR_KIND_GC ? BPF_RB_FORCE_WAKEUP : ringbuf__wakeup_flag())) {
 		counter__inc(GR_COUNTER_DROPPED);

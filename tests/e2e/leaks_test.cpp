@@ -31,10 +31,7 @@ TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
                              << DescribeCallsites(last, 40);
     ASSERT_FALSE((*site)["retained_bytes"].is_null())
         << "no retained figure at " << m.kind << " " << m.label << " line " << m.line;
-    int64_t inuse = 0;
-    for (const auto& s : truth) {
-      if (s["line"] == m.line && s["function"] == m.function) inuse += s["inuse_bytes"].get<int64_t>();
-    }
+    const int64_t inuse = InuseBytes(truth, m);
     const int64_t ours = (*site)["retained_bytes"].get<int64_t>();
     EXPECT_NEAR(static_cast<double>(ours), static_cast<double>(inuse), 0.01 * inuse + 64)
         << target << " " << m.label << " line " << m.line;

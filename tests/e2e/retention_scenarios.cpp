@@ -19,6 +19,14 @@ std::vector<Marker> Markers(const std::string& target, const std::string& prefix
   return out;
 }
 
+int64_t InuseBytes(const json& profile, const Marker& m) {
+  int64_t inuse = 0;
+  for (const auto& s : profile) {
+    if (s["line"] == m.line && s["function"] == m.function) inuse += s["inuse_bytes"].get<int64_t>();
+  }
+  return inuse;
+}
+
 std::vector<json> TraceScenario(const TempDir& tmp, const std::string& target,
                                 const std::vector<std::string>& extra, int seconds) {
   const fs::path go = tmp / "go", out = tmp / "reports.jsonl";

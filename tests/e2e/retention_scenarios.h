@@ -20,6 +20,10 @@ struct Marker {
 // Every `// want: <kind> <label> [steps]` line of a target whose label starts with `prefix`.
 std::vector<Marker> Markers(const std::string& target, const std::string& prefix);
 
+// The inuse_bytes the target's own heap profile (tests/targets/internal/groundtruth) gives the
+// marker's line.
+int64_t InuseBytes(const json& profile, const Marker& m);
+
 // Starts `target` (with `extra` flags) with frequent GCs (GOGC=20: the runtime's 4 MiB minimum
 // heap would otherwise allow few cycles in a short test), traces it with --retained and a
 // report every second for `seconds`, checks that the program was unharmed, and returns the
