@@ -1,4 +1,4 @@
-/* Types shared by the BPF programs (bpf/goretain.bpf.c) and userspace (userspace/bpf_types.hpp).
+/* Types shared by the BPF programs (bpf/goretain.bpf.c) and userspace (userspace/kernel/goretain_bpf.hpp).
  *
  * Plain C, fixed-width types only. Every struct here crosses the kernel/user boundary through a
  * map or the ring buffer; userspace static_asserts their sizes and offsets, so a change on one side

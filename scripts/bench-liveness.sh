@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the heap liveness reader (userspace/heap_reader.cpp): HeapReader::Check() time per
+# Benchmarks the heap liveness reader (userspace/process/heap_reader.cpp): HeapReader::Check() time per
 # 100,000 tracked objects, in a Go target (tests/targets/liveness, `bench N` mode) holding N small
 # objects (24, 48 and 128 bytes; 4 in 5 kept live), N = 1,000,000 by default. Goal: <= 50 ms per
 # 100,000 objects. Prints one line per case: wall time (best of 5), spans read, syscalls, bytes.

@@ -12,6 +12,8 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev golang-go util-linux
   # the naive-tracer baseline of the overhead benchmark
   bpftrace
+  # the include-direction check (tests/layering)
+  python3
 )
 
 missing=()

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "symbols/go_binary.h"
-#include "userspace/symbols_command.h"
+#include "userspace/cli/symbols_command.h"
 
 namespace goretain {
 namespace {

@@ -1,6 +1,6 @@
 // GoAllocModel against figures measured on real Go runtimes (testing.Benchmark AllocedBytesPerOp,
 // go-runtime.md §3.7) and against the runtime's own size-class rules.
-#include "userspace/go_alloc_model.h"
+#include "userspace/goruntime/go_alloc_model.h"
 
 #include <gtest/gtest.h>
 

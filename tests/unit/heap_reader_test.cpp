@@ -1,7 +1,8 @@
 // HeapReader against real Go processes (tests/targets/liveness, four build variants; real
 // third-party Go 1.17-1.27 binaries from npm for the layouts), plus the decision rule and the
 // stripped-binary decoder on synthetic input. Needs the right to read a child's memory (root in CI).
-#include "userspace/heap_reader.h"
+#include "userspace/process/heap_reader.h"
+#include "userspace/goruntime/heap_code.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -22,7 +23,7 @@
 #include <vector>
 
 #include "symbols/go_binary.h"
-#include "userspace/process.h"
+#include "userspace/process/process.h"
 
 namespace goretain {
 namespace {

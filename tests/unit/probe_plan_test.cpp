@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <string>
 
-#include "userspace/probe_plan.h"
-#include "userspace/x86_code.h"
+#include "userspace/goruntime/probe_plan.h"
+#include "userspace/goruntime/x86_code.h"
 
 namespace goretain {
 namespace {

@@ -1,5 +1,6 @@
 // Report rendering: the JSON contract (goretain.report/v1) and the human table.
-#include "userspace/report.h"
+#include "userspace/output/json.h"
+#include "userspace/output/table.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +17,7 @@ Report Sample() {
   r.events_received = 4000;
   r.events_dropped = 2;
   CallsiteRow a;
-  a.kind = GR_KIND_MAP_GROW;
+  a.kind = Kind::kMapGrow;
   a.site = {"main.(*Cache).Put", "/src/app/cache.go", 42};
   a.type = "map[string]*main.Item";
   a.alloc_objects = 3000;
@@ -24,7 +25,7 @@ Report Sample() {
   a.alloc_bytes = 5u << 20;
   a.stack = {{"main.handle", "/src/app/server.go", 77}};
   CallsiteRow b;
-  b.kind = GR_KIND_SLICE_GROW;
+  b.kind = Kind::kSliceGrow;
   b.site = {"main.collect", "/src/app/collect.go", 9};
   b.type = "[]\"quoted\"";
   b.alloc_objects = 1000;

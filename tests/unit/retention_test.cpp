@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "userspace/retention.h"
+#include "userspace/analysis/retention.h"
 
 namespace goretain {
 namespace {

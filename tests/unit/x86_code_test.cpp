@@ -1,7 +1,7 @@
 // FindStackCheckBranch on hand-assembled Go prologues (bytes as emitted by Go 1.19-1.25).
-#include "userspace/x86_code.h"
+#include "userspace/goruntime/x86_code.h"
 
-#include "userspace/bpf_types.hpp"
+#include "userspace/kernel/goretain_bpf.hpp"
 
 #include <gtest/gtest.h>
 

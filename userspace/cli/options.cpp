@@ -1,0 +1,86 @@
+#include "userspace/cli/options.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "userspace/cli/exit_codes.h"
+
+namespace goretain {
+namespace {
+
+constexpr const char* kDescription =
+    "goretain: which lines of a running Go program allocate memory through maps and slices.\n"
+    "  goretain --pid PID [options]          trace a running Go process\n"
+    "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
+    "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
+
+}  // namespace
+
+ParseResult ParseCommandLine(int argc, char** argv) {
+  ParseResult r;
+  TraceOptions& t = r.cmd.trace;
+  CLI::App app{kDescription, "goretain"};
+  app.set_version_flag("--version", "goretain 0.1.0");
+
+  std::string format = "table";
+  app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
+  app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
+      ->check(CLI::PositiveNumber);
+  app.add_option("-f,--format", format, "report format")->check(CLI::IsMember({"table", "json"}));
+  app.add_option("-o,--output", t.output_path, "write reports to FILE instead of stdout");
+  app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
+  app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
+      ->check(CLI::Range(0, 24));
+  app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
+      ->check(CLI::Range(1, 1024));
+  app.add_flag("-r,--retained", t.retained,
+               "also report what each line still holds after GC, and which lines leak (a second "
+               "probe per allocation reads its address)");
+  app.add_flag("--assigns", t.assigns,
+               "also count map inserts per call site (probes every runtime.mapassign call: costly)");
+  app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
+  app.add_option("command", t.command, "command to start traced (after --)");
+
+  CLI::App* sym = app.add_subcommand("symbols", "inspect a Go binary's symbol table");
+  sym->add_option("binary", r.cmd.symbols.binary, "Go executable")->required();
+  sym->add_option("--pc", r.cmd.symbols.pcs, "resolve these addresses (hex)");
+  sym->add_option("--func", r.cmd.symbols.funcs, "print entry, end and size of these functions");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    std::cout << app.help();
+    r.exit_code = kExitOk;
+    return r;
+  } catch (const CLI::CallForVersion& e) {
+    std::cout << e.what() << "\n";
+    r.exit_code = kExitOk;
+    return r;
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "goretain: error: {} (hint: see 'goretain --help')\n", e.what());
+    r.exit_code = kExitBadInput;
+    return r;
+  }
+
+  if (*sym) {
+    r.cmd.mode = CommandLine::Mode::kSymbols;
+    return r;
+  }
+  t.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  auto usage_error = [&](const std::string& msg) {
+    fmt::print(stderr, "goretain: error: {} (hint: see 'goretain --help')\n", msg);
+    r.exit_code = kExitBadInput;
+    return r;
+  };
+  if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
+  if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
+  if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
+  return r;
+}
+
+}  // namespace goretain

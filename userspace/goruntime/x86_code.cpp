@@ -1,0 +1,235 @@
+#include "userspace/goruntime/x86_code.h"
+
+#include <cstring>
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <bitset>
+#include <map>
+#include <set>
+
+#include "goretain.h"
+#include "userspace/goruntime/x86_decoder.h"
+
+namespace goretain {
+namespace {
+
+constexpr int kMaxPrologueInstructions = 4;
+// g.stackguard0 (ordinary functions) and g.stackguard1 (systemstack functions), all versions.
+constexpr int64_t kStackGuard0Offset = 16;
+constexpr int64_t kStackGuard1Offset = 24;
+
+// True for `CMP reg, [R14 + stackguard]` in either operand order.
+bool IsStackGuardCompare(const cs_insn& insn) {
+  if (insn.id != X86_INS_CMP) return false;
+  const cs_x86& x86 = insn.detail->x86;
+  for (int i = 0; i < x86.op_count; i++) {
+    const cs_x86_op& op = x86.operands[i];
+    if (op.type == X86_OP_MEM && op.mem.base == X86_REG_R14 && op.mem.index == X86_REG_INVALID &&
+        (op.mem.disp == kStackGuard0Offset || op.mem.disp == kStackGuard1Offset)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The full 64-bit register (enum gr_reg) behind any x86 register name, or -1 (flags, RIP, ...).
+int FullRegister(unsigned reg) {
+  switch (reg) {
+    case X86_REG_AL: case X86_REG_AH: case X86_REG_AX: case X86_REG_EAX: case X86_REG_RAX: return GR_REG_AX;
+    case X86_REG_BL: case X86_REG_BH: case X86_REG_BX: case X86_REG_EBX: case X86_REG_RBX: return GR_REG_BX;
+    case X86_REG_CL: case X86_REG_CH: case X86_REG_CX: case X86_REG_ECX: case X86_REG_RCX: return GR_REG_CX;
+    case X86_REG_DL: case X86_REG_DH: case X86_REG_DX: case X86_REG_EDX: case X86_REG_RDX: return GR_REG_DX;
+    case X86_REG_SIL: case X86_REG_SI: case X86_REG_ESI: case X86_REG_RSI: return GR_REG_SI;
+    case X86_REG_DIL: case X86_REG_DI: case X86_REG_EDI: case X86_REG_RDI: return GR_REG_DI;
+    case X86_REG_BPL: case X86_REG_BP: case X86_REG_EBP: case X86_REG_RBP: return GR_REG_BP;
+    case X86_REG_SPL: case X86_REG_SP: case X86_REG_ESP: case X86_REG_RSP: return GR_REG_SP;
+    case X86_REG_R8B: case X86_REG_R8W: case X86_REG_R8D: case X86_REG_R8: return GR_REG_R8;
+    case X86_REG_R9B: case X86_REG_R9W: case X86_REG_R9D: case X86_REG_R9: return GR_REG_R9;
+    case X86_REG_R10B: case X86_REG_R10W: case X86_REG_R10D: case X86_REG_R10: return GR_REG_R10;
+    case X86_REG_R11B: case X86_REG_R11W: case X86_REG_R11D: case X86_REG_R11: return GR_REG_R11;
+    case X86_REG_R12B: case X86_REG_R12W: case X86_REG_R12D: case X86_REG_R12: return GR_REG_R12;
+    case X86_REG_R13B: case X86_REG_R13W: case X86_REG_R13D: case X86_REG_R13: return GR_REG_R13;
+    case X86_REG_R14B: case X86_REG_R14W: case X86_REG_R14D: case X86_REG_R14: return GR_REG_R14;
+    case X86_REG_R15B: case X86_REG_R15W: case X86_REG_R15D: case X86_REG_R15: return GR_REG_R15;
+    default: return -1;
+  }
+}
+
+// CALL rel32, JMP rel and Jcc rel: the control transfers the kernel's uprobe code emulates.
+bool IsEmulatedBranch(csh handle, const cs_insn& insn) {
+  const cs_x86& x86 = insn.detail->x86;
+  const bool direct = x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM;
+  if (insn.id == X86_INS_CALL) return direct;
+  return direct && cs_insn_group(handle, const_cast<cs_insn*>(&insn), CS_GRP_JUMP);
+}
+
+// An 8-byte stack slot operand [RSP + disp] (no index), if `op` is one.
+std::optional<int64_t> StackSlot(const cs_x86_op& op) {
+  if (op.type != X86_OP_MEM || op.mem.base != X86_REG_RSP || op.mem.index != X86_REG_INVALID ||
+      op.size != 8) {
+    return std::nullopt;
+  }
+  return op.mem.disp;
+}
+
+constexpr size_t kMaxTrackedInstructions = 32;
+
+}  // namespace
+
+std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
+                                                     uint64_t call_offset) {
+  X86Decoder cs;
+  if (!cs.ok() || code.empty()) return std::nullopt;
+  cs_insn* insns = nullptr;
+  const size_t n = cs_disasm(cs.handle(), code.data(), code.size(), entry, 0, &insns);
+  if (n == 0) return std::nullopt;
+  struct Free {
+    cs_insn* p;
+    size_t n;
+    ~Free() { cs_free(p, n); }
+  } free_insns{insns, n};
+
+  // Every address some direct branch of the function lands on.
+  std::set<uint64_t> targets;
+  size_t call = n;
+  for (size_t i = 0; i < n; i++) {
+    const cs_x86& x86 = insns[i].detail->x86;
+    if (x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM &&
+        cs_insn_group(cs.handle(), &insns[i], CS_GRP_JUMP)) {
+      targets.insert(static_cast<uint64_t>(x86.operands[0].imm));
+    }
+    if (insns[i].address == entry + call_offset) call = i;
+  }
+  if (call == n || insns[call].id != X86_INS_CALL) return std::nullopt;
+
+  std::bitset<GR_NUM_REGS> regs;  // registers holding the value
+  std::set<int64_t> slots;        // stack slots holding it
+  regs.set(GR_REG_AX);
+  bool merged = false;
+  for (size_t i = call + 1; i < n && i <= call + kMaxTrackedInstructions; i++) {
+    const cs_insn& insn = insns[i];
+    merged = merged || targets.count(insn.address) > 0;
+    if (IsEmulatedBranch(cs.handle(), insn)) {
+      for (int r = 0; r < GR_NUM_REGS; r++) {
+        if (regs.test(r) && r != GR_REG_SP) {
+          return ReturnValueProbe{insn.address - entry, ValueLocation{true, uint8_t(r), 0}, merged};
+        }
+      }
+      if (!slots.empty()) {
+        return ReturnValueProbe{insn.address - entry,
+                                ValueLocation{false, 0, static_cast<int32_t>(*slots.begin())},
+                                merged};
+      }
+      return std::nullopt;
+    }
+    if (cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_JUMP) ||
+        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_RET) ||
+        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_CALL) ||
+        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_INT)) {
+      return std::nullopt;  // indirect or non-emulated control transfer
+    }
+
+    const cs_x86& x86 = insn.detail->x86;
+    // 64-bit MOVs copy the value between registers and stack slots.
+    if (insn.id == X86_INS_MOV && x86.op_count == 2 && x86.operands[0].size == 8) {
+      const cs_x86_op& dst = x86.operands[0];
+      const cs_x86_op& src = x86.operands[1];
+      bool holds = false;
+      if (src.type == X86_OP_REG) {
+        const int r = FullRegister(src.reg);
+        holds = r >= 0 && regs.test(r);
+      } else if (auto slot = StackSlot(src)) {
+        holds = slots.count(*slot) > 0;
+      }
+      if (dst.type == X86_OP_REG) {
+        const int r = FullRegister(dst.reg);
+        if (r == GR_REG_SP) return std::nullopt;
+        if (r >= 0) regs.set(r, holds);
+      } else if (auto slot = StackSlot(dst)) {
+        if (holds) {
+          slots.insert(*slot);
+        } else {
+          slots.erase(*slot);
+        }
+      }
+    } else {
+      // Anything else that writes a register or a stack slot destroys the value there.
+      cs_regs read, written;
+      uint8_t nread = 0, nwritten = 0;
+      if (cs_regs_access(cs.handle(), &insn, read, &nread, written, &nwritten) != CS_ERR_OK) {
+        return std::nullopt;
+      }
+      for (uint8_t w = 0; w < nwritten; w++) {
+        const int r = FullRegister(written[w]);
+        if (r == GR_REG_SP) return std::nullopt;  // the stack slots would move
+        if (r >= 0) regs.reset(r);
+      }
+      for (int o = 0; o < x86.op_count; o++) {
+        if (x86.operands[o].access & CS_AC_WRITE) {
+          if (auto slot = StackSlot(x86.operands[o])) slots.erase(*slot);
+          // An 8-byte slot partly overwritten by a narrower store.
+          if (x86.operands[o].type == X86_OP_MEM && x86.operands[o].mem.base == X86_REG_RSP) {
+            const int64_t d = x86.operands[o].mem.disp;
+            for (auto it = slots.begin(); it != slots.end();) {
+              it = (*it > d - 8 && *it < d + x86.operands[o].size) ? slots.erase(it) : std::next(it);
+            }
+          }
+        }
+      }
+    }
+    if (regs.none() && slots.empty()) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> code) {
+  X86Decoder cs;
+  if (!cs.ok() || code.empty()) return std::nullopt;
+
+  cs_insn* raw = nullptr;
+  const size_t n = cs_disasm(cs.handle(), code.data(), code.size(), 0, kMaxPrologueInstructions, &raw);
+  std::optional<StackCheckBranch> result;
+  for (size_t i = 0; i + 1 < n; i++) {
+    if (!IsStackGuardCompare(raw[i])) continue;
+    const cs_insn& next = raw[i + 1];
+    if (next.id == X86_INS_JBE) result = StackCheckBranch{next.address, next.size};
+    break;
+  }
+  if (raw) cs_free(raw, n);
+  return result;
+}
+
+bool MayCall(std::span<const uint8_t> code, uint64_t entry, uint64_t target) {
+  for (size_t i = 0; i + 5 <= code.size(); i++) {
+    if (code[i] != 0xe8) continue;
+    int32_t rel;
+    std::memcpy(&rel, code.data() + i + 1, sizeof(rel));
+    if (entry + i + 5 + static_cast<int64_t>(rel) == target) return true;
+  }
+  return false;
+}
+
+std::vector<CallInstruction> FindCalls(std::span<const uint8_t> code, uint64_t entry,
+                                       std::span<const uint64_t> targets) {
+  std::vector<CallInstruction> calls;
+  if (code.empty() || targets.empty()) return calls;
+  X86Decoder decoder;
+  decoder.ForEach(code, entry, [&](const cs_insn& insn) {
+    if (insn.id != X86_INS_CALL) return true;
+    const cs_x86& x86 = insn.detail->x86;
+    if (x86.op_count != 1 || x86.operands[0].type != X86_OP_IMM) return true;
+    const uint64_t target = static_cast<uint64_t>(x86.operands[0].imm);
+    for (uint64_t t : targets) {
+      if (t == target) {
+        calls.push_back(CallInstruction{insn.address - entry, target});
+        break;
+      }
+    }
+    return true;
+  });
+  return calls;
+}
+
+}  // namespace goretain

@@ -1,0 +1,78 @@
+// The report: what the user sees, as data. Every output (table, JSON, and later pprof, metrics,
+// HTML, the live view) renders only these types; nothing here knows BPF, the aggregator or a
+// process. JSON is a contract (schema goretain.report/v1): fields are added, never removed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace goretain {
+
+// What kind of allocation a call site made.
+enum class Kind : uint8_t {
+  kMapMake,    // make(map...) and map literals
+  kMapGrow,    // a map's next tables or buckets (growth, overflow, clone)
+  kSliceGrow,  // append beyond capacity (growslice)
+};
+
+// "map.make" | "map.grow" | "slice.grow": the names the JSON, the table and the tests use.
+inline const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kMapMake: return "map.make";
+    case Kind::kMapGrow: return "map.grow";
+    case Kind::kSliceGrow: return "slice.grow";
+  }
+  return "unknown";
+}
+
+struct SourceFrame {
+  std::string function;
+  std::string file;
+  int line = 0;
+};
+
+struct CallsiteRow {
+  Kind kind = Kind::kMapMake;
+  SourceFrame site;              // innermost frame outside the Go runtime
+  std::string type;              // Go type name; empty if unknown
+  uint64_t alloc_objects = 0;    // calls that allocated (maps made, growth steps, slice growths)
+  uint64_t heap_objects = 0;     // heap allocations those calls made (mallocgc calls)
+  uint64_t alloc_bytes = 0;
+  uint64_t assigns = 0;          // map inserts at this line (--assigns only)
+  // After GC: what this line's allocations still hold (nullopt: not every allocation here had
+  // a known address, or no GC cycle was checked yet).
+  std::optional<uint64_t> retained_objects;
+  std::optional<uint64_t> retained_bytes;
+  std::optional<double> retained_growth_bytes_per_s;
+  bool leaking = false;
+  std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
+};
+
+struct ReportTarget {
+  int pid = 0;
+  std::string exe;
+  std::string go_version;
+};
+
+struct Report {
+  double elapsed_s = 0;
+  std::vector<ReportTarget> targets;
+  std::optional<uint64_t> gc_cycles;  // completed GC cycles seen while tracing
+  uint64_t events_received = 0;
+  uint64_t events_dropped = 0;
+  bool assigns_counted = false;  // --assigns: per-call-site map insert counts are meaningful
+  // What tracing cost goretain itself (its own process, not the target).
+  double tracer_cpu_s = 0;
+  // Liveness checks run (one per GC cycle, or one for several when they come faster) and the
+  // objects tracked for them now.
+  uint64_t liveness_checks = 0;
+  uint64_t tracked_objects = 0;
+  double liveness_last_check_ms = 0;
+  double liveness_max_check_ms = 0;
+  uint64_t tracer_max_rss_kb = 0;
+  std::vector<CallsiteRow> callsites;  // leaking rows first, then by alloc_bytes, descending
+};
+
+}  // namespace goretain

@@ -1,0 +1,65 @@
+#include "userspace/output/json.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace goretain {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json FrameJson(const SourceFrame& f) {
+  return Json{{"function", f.function}, {"file", f.file}, {"line", f.line}};
+}
+
+}  // namespace
+
+std::string RenderJson(const Report& r, size_t top) {
+  Json j;
+  j["schema"] = "goretain.report/v1";
+  j["elapsed_s"] = std::round(r.elapsed_s * 100) / 100;
+  Json targets = Json::array();
+  for (const auto& t : r.targets) {
+    targets.push_back(Json{{"pid", t.pid}, {"exe", t.exe}, {"go_version", t.go_version}});
+  }
+  j["targets"] = std::move(targets);
+  j["gc_cycles"] = r.gc_cycles ? Json(*r.gc_cycles) : Json(nullptr);
+  j["events"] = Json{{"received", r.events_received}, {"dropped", r.events_dropped}};
+  j["tracer"] = Json{{"cpu_s", std::round(r.tracer_cpu_s * 1000) / 1000},
+                     {"max_rss_kb", r.tracer_max_rss_kb}};
+  // More GC cycles than checks: cycles that came faster than checks ran were judged together.
+  j["liveness"] = Json{{"checks", r.liveness_checks},
+                       {"tracked_objects", r.tracked_objects},
+                       {"last_check_ms", std::round(r.liveness_last_check_ms * 100) / 100},
+                       {"max_check_ms", std::round(r.liveness_max_check_ms * 100) / 100}};
+  Json sites = Json::array();
+  const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
+  for (size_t i = 0; i < n; i++) {
+    const CallsiteRow& c = r.callsites[i];
+    Json stack = Json::array();
+    for (const auto& f : c.stack) stack.push_back(FrameJson(f));
+    sites.push_back(Json{
+        {"kind", KindName(c.kind)},
+        {"function", c.site.function},
+        {"file", c.site.file},
+        {"line", c.site.line},
+        {"type", c.type.empty() ? Json(nullptr) : Json(c.type)},
+        {"alloc_objects", c.alloc_objects},
+        {"alloc_bytes", c.alloc_bytes},
+        {"heap_objects", c.heap_objects},
+        {"assigns", r.assigns_counted ? Json(c.assigns) : Json(nullptr)},
+        {"retained_objects", c.retained_objects ? Json(*c.retained_objects) : Json(nullptr)},
+        {"retained_bytes", c.retained_bytes ? Json(*c.retained_bytes) : Json(nullptr)},
+        {"retained_growth_bytes_per_s", c.retained_growth_bytes_per_s
+                                            ? Json(std::round(*c.retained_growth_bytes_per_s))
+                                            : Json(nullptr)},
+        {"leaking", c.leaking},
+        {"stack", std::move(stack)},
+    });
+  }
+  j["callsites"] = std::move(sites);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace goretain

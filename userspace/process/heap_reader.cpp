@@ -1,0 +1,568 @@
+#include "userspace/process/heap_reader.h"
+#include "userspace/goruntime/heap_code.h"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "userspace/goruntime/go_alloc_model.h"
+
+namespace goretain {
+namespace {
+
+constexpr size_t kMaxIov = 1024;          // IOV_MAX
+constexpr uint64_t kSpansPerChunk = 512;  // one 4 KiB page of heapArena.spans
+constexpr size_t kSpansPerBatch = 256;    // spans read, checked and re-checked together
+constexpr int kMaxAttempts = 6;           // per span, while it is being swept
+constexpr uint64_t kMaxBitmapBytes = 1024;  // nelems ≤ 8192 for any span we accept
+constexpr uint64_t kInlineMarksOffset = HeapLayout::kPageSize - 128 + 64;
+constexpr uint64_t kInlineMarksBytes = 63;
+constexpr uint8_t kSpanDead = 0, kSpanInUse = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Layouts per Go version (go-runtime.md §5.1, checked against DWARF for 1.17 … 1.27-dev).
+
+struct VersionOffsets {
+  int minor;
+  uint32_t sweepgen, arenas, arena_spans;
+  bool uint16_indices;  // freeindex/nelems are uint16 from 1.22
+  uint32_t alloc_bits, gcmark_bits, span_sweepgen, spanclass, state, elemsize, limit;
+};
+
+constexpr VersionOffsets kOffsets[] = {
+    {17, 65832, 65944, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
+    {18, 65840, 65936, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
+    {19, 65848, 65936, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
+    {20, 65816, 65904, 1064960, false, 72, 80, 88, 98, 99, 104, 112},
+    {21, 65856, 65944, 1064960, false, 72, 80, 96, 106, 107, 112, 120},
+    {22, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+    {23, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+    {24, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+    {25, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+    {26, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+    {27, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
+};
+
+bool HasExperiment(const std::string& raw, std::string_view name) {
+  const size_t x = raw.find(" X:");
+  if (x == std::string::npos) return false;
+  std::string_view list = std::string_view(raw).substr(x + 3);
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (const size_t sp = item.find(' '); sp != std::string_view::npos) item = item.substr(0, sp);
+    if (item == name) return true;
+    if (comma == std::string_view::npos) break;
+    list = list.substr(comma + 1);
+  }
+  return false;
+}
+
+uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched reads from the target.
+
+struct ReadOp {
+  uint64_t remote;
+  void* local;
+  size_t len;
+  bool ok = false;
+};
+
+Error ErrnoError(pid_t pid, int err) {
+  if (err == ESRCH) return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " exited");
+  if (err == EPERM || err == EACCES) {
+    return MakeError(ErrorCode::kPermission,
+                     "cannot read the memory of process " + std::to_string(pid) + ": " +
+                         std::strerror(err));
+  }
+  return MakeError(ErrorCode::kIo, "reading the memory of process " + std::to_string(pid) + ": " +
+                                       std::strerror(err));
+}
+
+// Performs every op with as few process_vm_readv calls as possible (up to 1024 per call). An op
+// whose remote range is not mapped gets ok = false; the others are still read.
+Status ReadMany(pid_t pid, std::span<ReadOp> ops, CheckStats* stats) {
+  iovec local[kMaxIov];
+  iovec remote[kMaxIov];
+  size_t k = 0;
+  while (k < ops.size()) {
+    const size_t n = std::min(kMaxIov, ops.size() - k);
+    for (size_t j = 0; j < n; j++) {
+      local[j] = iovec{ops[k + j].local, ops[k + j].len};
+      remote[j] = iovec{reinterpret_cast<void*>(ops[k + j].remote), ops[k + j].len};
+    }
+    const ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
+    stats->syscalls++;
+    if (got < 0) {
+      if (errno == EFAULT) {  // the first op failed before anything was transferred
+        ops[k].ok = false;
+        k++;
+        continue;
+      }
+      return ErrnoError(pid, errno);
+    }
+    stats->bytes_read += static_cast<uint64_t>(got);
+    // Transfers stop at the first remote iovec that faults; everything before it is complete.
+    size_t left = static_cast<size_t>(got);
+    size_t j = 0;
+    while (j < n && left >= ops[k + j].len) {
+      ops[k + j].ok = true;
+      left -= ops[k + j].len;
+      j++;
+    }
+    if (j < n) {
+      ops[k + j].ok = false;  // this one faulted (or was cut short)
+      j++;
+    }
+    k += j;
+  }
+  return Ok{};
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Whether a span element of `elemsize` bytes (size class `sizeclass`, 0 = large) can hold an
+// object recorded with `size` bytes.
+bool SizeFits(uint64_t size, uint64_t elemsize, uint8_t sizeclass, bool malloc_headers) {
+  if (size == 0) return true;
+  constexpr uint64_t kMaxSmall = 32768;
+  if (sizeclass == 0) {  // large object: own span of whole pages
+    return (size + HeapLayout::kPageSize - 1) / HeapLayout::kPageSize * HeapLayout::kPageSize ==
+           elemsize;
+  }
+  if (size > kMaxSmall) return false;
+  if (elemsize == 16 && size < 16) return true;  // tiny allocator block
+  if (GoSizeClass(size) == elemsize) return true;
+  // go1.22+: pointerful objects > 512 B carry an 8-byte header inside their slot.
+  return malloc_headers && size > 512 && size + 8 <= kMaxSmall && GoSizeClass(size + 8) == elemsize;
+}
+
+bool TestBit(const uint8_t* bits, uint64_t i) { return bits && ((bits[i / 8] >> (i % 8)) & 1); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+const char* ToString(LiveState s) {
+  switch (s) {
+    case LiveState::kLive: return "live";
+    case LiveState::kFreed: return "freed";
+    case LiveState::kUnknown: return "unknown";
+  }
+  return "?";
+}
+
+const char* ToString(LiveReason r) {
+  switch (r) {
+    case LiveReason::kMarked: return "marked by the last GC cycle";
+    case LiveReason::kSurvivedLastGc: return "allocated at the last sweep";
+    case LiveReason::kAllocatedSinceSweep:
+      return "slot allocated since the last sweep (young object, or a reused slot)";
+    case LiveReason::kNotMarked: return "not marked by the last GC cycle";
+    case LiveReason::kSweptFree: return "freed by the last sweep";
+    case LiveReason::kSpanFreed: return "span freed or reused";
+    case LiveReason::kSweepRace: return "span was being swept on every read";
+    case LiveReason::kNotHeap: return "not a heap address";
+    case LiveReason::kUnreadable: return "heap metadata unreadable";
+  }
+  return "?";
+}
+
+Liveness DecideLiveness(const SpanSnapshot& s, uint32_t h, const TrackedObject& o) {
+  if (s.state != kSpanInUse) return {LiveState::kFreed, LiveReason::kSpanFreed};
+  if (o.addr < s.start || o.addr >= s.limit || s.elemsize == 0 ||
+      !SizeFits(o.size, s.elemsize, s.sizeclass, s.malloc_headers)) {
+    return {LiveState::kFreed, LiveReason::kSpanFreed};
+  }
+  const uint64_t i = (o.addr - s.start) / s.elemsize;  // floor: a header pointer is base+8
+  if (i >= s.nelems) return {LiveState::kFreed, LiveReason::kSpanFreed};
+  const uint32_t sg = s.sweepgen;
+  if (sg == h - 2 || sg == h + 1) {  // marking finished, span not swept yet
+    if (TestBit(s.bits, i) || TestBit(s.inline_marks, i)) return {LiveState::kLive, LiveReason::kMarked};
+    return {LiveState::kFreed, LiveReason::kNotMarked};
+  }
+  if (sg == h || sg == h + 3) {  // swept: allocBits = the last cycle's marks
+    if (TestBit(s.bits, i)) return {LiveState::kLive, LiveReason::kSurvivedLastGc};
+    // Handed out since the sweep? Only a young object can be that; an older one was not marked.
+    const bool old = o.alloc_sweepgen != TrackedObject::kUnknownSweepgen &&
+                     static_cast<int32_t>(h - o.alloc_sweepgen) > 0;
+    if (!old && i < s.freeindex) return {LiveState::kLive, LiveReason::kAllocatedSinceSweep};
+    return {LiveState::kFreed, LiveReason::kSweptFree};
+  }
+  return {LiveState::kUnknown, LiveReason::kSweepRace};
+}
+
+Result<HeapLayout> HeapLayout::For(const symbols::GoBinary& binary) {
+  const symbols::GoVersion& v = binary.build_info().go_version;
+  const std::string name = v.raw.empty() ? std::string("an unknown Go version") : v.raw;
+  if (binary.elf().machine() != 62 /*EM_X86_64*/) {
+    return MakeError(ErrorCode::kUnsupported, "heap liveness: only amd64 is supported");
+  }
+  const VersionOffsets* off = nullptr;
+  if (v.major == 1) {
+    for (const VersionOffsets& o : kOffsets) {
+      if (o.minor == v.minor) off = &o;
+    }
+  }
+  if (!off) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "heap liveness does not support " + name + " (supported: go1.17 to go1.27)");
+  }
+  if (v.minor >= 22 && HasExperiment(v.raw, "noallocheaders")) {
+    return MakeError(ErrorCode::kUnsupported,
+                     "heap liveness does not support " + name + " (GOEXPERIMENT=noallocheaders)");
+  }
+
+  HeapLayout l;
+  l.version = v;
+  l.mheap_sweepgen = off->sweepgen;
+  l.mheap_arenas = off->arenas;
+  l.arena_spans = off->arena_spans;
+  l.span_start = 24;
+  l.span_npages = 32;
+  l.span_freeindex = 48;
+  l.span_nelems = off->uint16_indices ? 50 : 56;
+  l.index_width = off->uint16_indices ? 2 : 8;
+  l.span_alloc_bits = off->alloc_bits;
+  l.span_gcmark_bits = off->gcmark_bits;
+  l.span_sweepgen = off->span_sweepgen;
+  l.span_spanclass = off->spanclass;
+  l.span_state = off->state;
+  l.span_elemsize = off->elemsize;
+  l.span_limit = off->limit;
+  l.span_read_size = off->limit + 8;
+  l.malloc_headers = v.minor >= 22;
+  l.green_tea = (v.minor >= 26 && !HasExperiment(v.raw, "nogreenteagc")) ||
+                (v.minor == 25 && HasExperiment(v.raw, "greenteagc"));
+
+  if (auto sym = binary.elf().FindSymbol("runtime.mheap_")) {
+    l.mheap = sym->value;
+    l.mheap_source = MheapSource::kSymtab;
+    return l;
+  }
+  const symbols::Function* sweep = binary.FindFunction("runtime.gcSweep");
+  if (!sweep) {
+    return MakeError(ErrorCode::kNotFound,
+                     binary.elf().path() + ": no runtime.mheap_ symbol and no runtime.gcSweep");
+  }
+  auto target = FindSweepgenIncrement(binary.Code(*sweep), sweep->entry.value);
+  if (!target || *target < l.mheap_sweepgen) {
+    return MakeError(ErrorCode::kNotFound, binary.elf().path() +
+                                               ": runtime.mheap_ not found (no symbol, no "
+                                               "sweepgen increment in runtime.gcSweep)");
+  }
+  // mheap_ lives in a writable, allocated section (.noptrbss in practice).
+  const uint64_t mheap = *target - l.mheap_sweepgen;
+  bool in_data = false;
+  for (const symbols::ElfSection& s : binary.elf().sections()) {
+    if ((s.flags & 0x1 /*SHF_WRITE*/) && (s.flags & 0x2 /*SHF_ALLOC*/) && mheap >= s.addr.value &&
+        mheap < s.addr.value + s.size) {
+      in_data = true;
+    }
+  }
+  if (!in_data) {
+    return MakeError(ErrorCode::kNotFound, binary.elf().path() +
+                                               ": runtime.gcSweep's sweepgen increment does not "
+                                               "point into writable data");
+  }
+  l.mheap = ElfVaddr(mheap);
+  l.mheap_source = MheapSource::kGcSweepCode;
+  return l;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+HeapReader::HeapReader(pid_t pid, const HeapLayout& layout, uint64_t load_bias)
+    : pid_(pid), layout_(layout), mheap_(layout.mheap.value + load_bias) {}
+
+Status HeapReader::Validate() {
+  uint32_t sweepgen = 0;
+  uint64_t l2 = 0;
+  ReadOp ops[] = {{mheap_ + layout_.mheap_sweepgen, &sweepgen, 4},
+                  {mheap_ + layout_.mheap_arenas, &l2, 8}};
+  CheckStats st;
+  if (auto s = ReadMany(pid_, ops, &st); !s) return s.error();
+  if (!ops[0].ok || !ops[1].ok || (sweepgen & 1) != 0 || l2 == 0 || l2 >= (1ull << 47)) {
+    return MakeError(ErrorCode::kBadInput,
+                     "process " + std::to_string(pid_) + ": runtime.mheap_ of " +
+                         layout_.version.raw + " does not look like a Go heap (wrong layout?)");
+  }
+  l2_ = l2;
+  return Ok{};
+}
+
+Result<HeapReader> HeapReader::Attach(pid_t pid, const HeapLayout& layout, uint64_t load_bias) {
+  HeapReader r(pid, layout, load_bias);
+  if (auto s = r.Validate(); !s) return s.error();
+  return r;
+}
+
+HeapReader HeapReader::Deferred(pid_t pid, const HeapLayout& layout, uint64_t load_bias) {
+  return HeapReader(pid, layout, load_bias);
+}
+
+Result<uint32_t> HeapReader::ReadSweepgen() {
+  uint32_t h = 0;
+  ReadOp op{mheap_ + layout_.mheap_sweepgen, &h, 4};
+  CheckStats st;
+  if (auto s = ReadMany(pid_, std::span(&op, 1), &st); !s) return s.error();
+  if (!op.ok) return MakeError(ErrorCode::kIo, "cannot read mheap_.sweepgen");
+  return h;
+}
+
+Result<std::vector<Liveness>> HeapReader::Check(std::span<const TrackedObject> objects) {
+  const auto t0 = std::chrono::steady_clock::now();
+  stats_ = CheckStats{};
+  stats_.objects = objects.size();
+  const size_t n = objects.size();
+  std::vector<Liveness> out(n, Liveness{LiveState::kUnknown, LiveReason::kNotHeap});
+  if (n == 0) return out;
+  if (l2_ == 0) {
+    if (auto s = Validate(); !s) return s.error();
+  }
+  const HeapLayout& L = layout_;
+
+  // Objects in address order: objects of one span, one spans[] page, one arena are adjacent.
+  std::vector<std::pair<uint64_t, uint32_t>> order(n);
+  for (size_t i = 0; i < n; i++) order[i] = {objects[i].addr, static_cast<uint32_t>(i)};
+  if (!std::is_sorted(order.begin(), order.end())) std::sort(order.begin(), order.end());
+
+  // 1. heapArena pointers (cached for the reader's lifetime: arenas are never freed).
+  {
+    std::vector<uint64_t> missing;
+    for (const auto& [addr, idx] : order) {
+      const uint64_t ri = (addr - HeapLayout::kArenaBaseOffset) / HeapLayout::kArenaBytes;
+      if (ri >= HeapLayout::kArenaL2Entries) continue;
+      if ((missing.empty() || missing.back() != ri) && !arenas_.count(ri)) missing.push_back(ri);
+    }
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    std::vector<uint64_t> ha(missing.size());
+    std::vector<ReadOp> ops;
+    for (size_t i = 0; i < missing.size(); i++) ops.push_back({l2_ + 8 * missing[i], &ha[i], 8});
+    if (auto s = ReadMany(pid_, ops, &stats_); !s) return s.error();
+    for (size_t i = 0; i < missing.size(); i++) {
+      if (ops[i].ok && ha[i] != 0) arenas_[missing[i]] = ha[i];
+    }
+  }
+
+  // 2. The pages of heapArena.spans that cover the objects (4 KiB = 512 heap pages each).
+  constexpr uint32_t kNone = 0xffffffffu;
+  std::vector<uint32_t> obj_chunk(n, kNone);  // by position in `order`
+  std::vector<uint64_t> chunk_remote;
+  {
+    uint64_t prev_key = ~0ull;
+    for (size_t k = 0; k < n; k++) {
+      const uint64_t addr = order[k].first;
+      const uint64_t rel = addr - HeapLayout::kArenaBaseOffset;
+      const uint64_t ri = rel / HeapLayout::kArenaBytes;
+      if (ri >= HeapLayout::kArenaL2Entries) continue;
+      auto it = arenas_.find(ri);
+      if (it == arenas_.end()) continue;
+      const uint64_t key = rel / HeapLayout::kPageSize / kSpansPerChunk;
+      if (key != prev_key) {
+        const uint64_t page_in_arena = (addr / HeapLayout::kPageSize) % HeapLayout::kPagesPerArena;
+        chunk_remote.push_back(it->second + L.arena_spans +
+                               8 * (page_in_arena / kSpansPerChunk * kSpansPerChunk));
+        prev_key = key;
+      }
+      obj_chunk[k] = static_cast<uint32_t>(chunk_remote.size() - 1);
+    }
+  }
+  std::vector<uint64_t> chunks(chunk_remote.size() * kSpansPerChunk);
+  std::vector<bool> chunk_ok(chunk_remote.size());
+  {
+    std::vector<ReadOp> ops;
+    for (size_t c = 0; c < chunk_remote.size(); c++) {
+      ops.push_back({chunk_remote[c], &chunks[c * kSpansPerChunk], kSpansPerChunk * 8});
+    }
+    if (auto s = ReadMany(pid_, ops, &stats_); !s) return s.error();
+    for (size_t c = 0; c < ops.size(); c++) chunk_ok[c] = ops[c].ok;
+  }
+
+  // 3. Distinct spans.
+  struct Span {
+    uint64_t remote;
+    std::vector<uint8_t> raw;  // the mspan struct
+    std::vector<uint8_t> bits; // alloc or mark bits, then (Green Tea) 63 bytes of inline marks
+    SpanSnapshot snap;
+    uint32_t h = 0;
+    bool read_ok = false;
+    bool done = false;
+    bool inline_marks = false;
+    uint32_t sweepgen_recheck = 0;
+  };
+  std::vector<Span> spans;
+  std::vector<uint32_t> obj_span(n, kNone);
+  {
+    std::unordered_map<uint64_t, uint32_t> index;
+    uint64_t prev = 0;
+    uint32_t prev_idx = kNone;
+    for (size_t k = 0; k < n; k++) {
+      if (obj_chunk[k] == kNone) continue;
+      if (!chunk_ok[obj_chunk[k]]) {
+        out[order[k].second] = {LiveState::kUnknown, LiveReason::kUnreadable};
+        continue;
+      }
+      const uint64_t page = (order[k].first / HeapLayout::kPageSize) % kSpansPerChunk;
+      const uint64_t sp = chunks[obj_chunk[k] * kSpansPerChunk + page];
+      if (sp == 0) continue;  // never part of a span: not a heap object
+      if (sp != prev) {
+        auto [it, inserted] = index.try_emplace(sp, static_cast<uint32_t>(spans.size()));
+        if (inserted) {
+          spans.push_back(Span{});
+          spans.back().remote = sp;
+        }
+        prev = sp;
+        prev_idx = it->second;
+      }
+      obj_span[k] = prev_idx;
+    }
+  }
+  stats_.spans = spans.size();
+
+  // 4. Span structs and bitmaps, in batches: read [h, structs], then the bitmaps the sweep state
+  // calls for, then [h, span sweepgens] again. A span whose sweepgen (or h) moved meanwhile, or
+  // that is being swept, is read again.
+  std::vector<uint32_t> pending(spans.size());
+  for (uint32_t i = 0; i < pending.size(); i++) pending[i] = i;
+  bool first_h = true;
+  for (int attempt = 0; attempt < kMaxAttempts && !pending.empty(); attempt++) {
+    if (attempt > 0) {
+      stats_.retries += pending.size();
+      std::this_thread::sleep_for(std::chrono::microseconds(200 * attempt));
+    }
+    std::vector<uint32_t> retry;
+    for (size_t b = 0; b < pending.size(); b += kSpansPerBatch) {
+      const size_t e = std::min(pending.size(), b + kSpansPerBatch);
+      uint32_t h_before = 0, h_after = 0;
+      std::vector<ReadOp> ops;
+      ops.push_back({mheap_ + L.mheap_sweepgen, &h_before, 4});
+      for (size_t j = b; j < e; j++) {
+        Span& s = spans[pending[j]];
+        s.raw.assign(L.span_read_size, 0);
+        ops.push_back({s.remote, s.raw.data(), s.raw.size()});
+      }
+      if (auto st = ReadMany(pid_, ops, &stats_); !st) return st.error();
+      if (!ops[0].ok) return MakeError(ErrorCode::kIo, "cannot read mheap_.sweepgen");
+      if (first_h) {
+        stats_.sweepgen_first = h_before;
+        first_h = false;
+      }
+
+      std::vector<ReadOp> bit_ops;
+      for (size_t j = b; j < e; j++) {
+        Span& s = spans[pending[j]];
+        s.read_ok = ops[1 + j - b].ok;
+        s.inline_marks = false;
+        s.bits.clear();
+        if (!s.read_ok) continue;
+        const uint8_t* r = s.raw.data();
+        SpanSnapshot& sn = s.snap;
+        sn = SpanSnapshot{};
+        sn.start = Load64(r + L.span_start);
+        sn.npages = Load64(r + L.span_npages);
+        sn.freeindex = L.index_width == 2 ? Load16(r + L.span_freeindex) : Load64(r + L.span_freeindex);
+        sn.nelems = L.index_width == 2 ? Load16(r + L.span_nelems) : Load64(r + L.span_nelems);
+        sn.sweepgen = Load32(r + L.span_sweepgen);
+        sn.sizeclass = r[L.span_spanclass] >> 1;
+        sn.state = r[L.span_state];
+        sn.elemsize = Load64(r + L.span_elemsize);
+        sn.limit = Load64(r + L.span_limit);
+        sn.malloc_headers = L.malloc_headers;
+        s.h = h_before;
+        if (sn.state != kSpanInUse || sn.nelems == 0 || sn.nelems > kMaxBitmapBytes * 8) continue;
+        const uint32_t sg = sn.sweepgen;
+        const uint64_t nbytes = (sn.nelems + 7) / 8;
+        if (sg == h_before - 2 || sg == h_before + 1) {
+          s.bits.assign(nbytes + kInlineMarksBytes, 0);
+          bit_ops.push_back({Load64(r + L.span_gcmark_bits), s.bits.data(), nbytes});
+          if (L.green_tea && sn.elemsize >= 16 && sn.elemsize <= 512 && sn.npages == 1) {
+            s.inline_marks = true;
+            bit_ops.push_back({sn.start + kInlineMarksOffset, s.bits.data() + nbytes, kInlineMarksBytes});
+          }
+        } else if (sg == h_before || sg == h_before + 3) {
+          s.bits.assign(nbytes, 0);
+          bit_ops.push_back({Load64(r + L.span_alloc_bits), s.bits.data(), nbytes});
+        }
+      }
+      if (auto st = ReadMany(pid_, bit_ops, &stats_); !st) return st.error();
+      bool bits_ok = std::all_of(bit_ops.begin(), bit_ops.end(), [](const ReadOp& o) { return o.ok; });
+
+      ops.clear();
+      ops.push_back({mheap_ + L.mheap_sweepgen, &h_after, 4});
+      for (size_t j = b; j < e; j++) {
+        Span& s = spans[pending[j]];
+        ops.push_back({s.remote + L.span_sweepgen, &s.sweepgen_recheck, 4});
+      }
+      if (auto st = ReadMany(pid_, ops, &stats_); !st) return st.error();
+      stats_.sweepgen_last = h_after;
+
+      for (size_t j = b; j < e; j++) {
+        Span& s = spans[pending[j]];
+        if (!s.read_ok) {
+          s.done = true;  // unreadable: objects stay unknown
+          continue;
+        }
+        const SpanSnapshot& sn = s.snap;
+        const bool stable = h_after == h_before && ops[1 + j - b].ok && s.sweepgen_recheck == sn.sweepgen;
+        const bool decidable = sn.state != kSpanInUse || !s.bits.empty();
+        // A failed bitmap read on a stable span would be a bug in our reading; retry it too.
+        if (stable && decidable && (bits_ok || s.bits.empty())) {
+          s.done = true;
+          if (!s.bits.empty()) {
+            s.snap.bits = s.bits.data();
+            if (s.inline_marks) s.snap.inline_marks = s.bits.data() + (sn.nelems + 7) / 8;
+            const uint32_t sg = sn.sweepgen;
+            if (sg == s.h - 2 || sg == s.h + 1) {
+              stats_.unswept_spans++;
+              if (s.inline_marks) stats_.green_tea_spans++;
+            }
+          }
+        } else {
+          retry.push_back(pending[j]);
+        }
+      }
+    }
+    pending.swap(retry);
+  }
+
+  // 5. Decide per object.
+  for (size_t k = 0; k < n; k++) {
+    const uint32_t si = obj_span[k];
+    if (si == kNone) continue;  // stays kNotHeap / kUnreadable
+    const Span& s = spans[si];
+    Liveness& res = out[order[k].second];
+    if (!s.read_ok) {
+      res = {LiveState::kUnknown, LiveReason::kUnreadable};
+    } else if (!s.done) {
+      res = {LiveState::kUnknown, LiveReason::kSweepRace};
+    } else {
+      res = DecideLiveness(s.snap, s.h, objects[order[k].second]);
+    }
+  }
+  stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+}  // namespace goretain

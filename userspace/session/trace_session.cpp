@@ -1,0 +1,287 @@
+#include "userspace/session/trace_session.h"
+
+#include <thread>
+
+#include <errno.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "userspace/cli/exit_codes.h"
+#include "userspace/output/status_line.h"
+
+namespace goretain {
+namespace {
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// SIGINT/SIGTERM end tracing gracefully. No SA_RESTART: the ring buffer wait returns at once.
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The BPF side wakes the reader only when the ring buffer is a quarter full; between wakeups the
+// reader drains it on this timer (32 MiB hold ~150,000 events: far more than 20 ms bring).
+constexpr int kPollMs = 20;
+
+std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(' ')); }
+
+}  // namespace
+
+TraceSession::TraceSession(TraceOptions options) : opts_(std::move(options)) {}
+
+TraceSession::~TraceSession() {
+  if (out_ && out_ != stdout) fclose(out_);
+}
+
+int TraceSession::Fail(const Error& e) {
+  std::string hint;
+  if (e.message.find("hint:") == std::string::npos) {
+    switch (e.code) {
+      case ErrorCode::kNotFound: hint = " (hint: check the PID with 'ps -p PID' or the command's path)"; break;
+      case ErrorCode::kKernel: hint = " (hint: rerun with -v to see the kernel's log)"; break;
+      case ErrorCode::kIo: hint = " (hint: rerun with -v for details)"; break;
+      default: break;
+    }
+  }
+  fmt::print(stderr, "goretain: error: {}{}\n", e.message, hint);
+  return ExitCodeFor(e.code);
+}
+
+Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
+  for (auto& b : binaries_) {
+    if (b->id == info.exe_id) return b.get();  // one parse and one set of probes per file
+  }
+  auto bin = symbols::GoBinary::Open(info.open_path);
+  if (!bin) {
+    Error e = bin.error();
+    if (e.code == ErrorCode::kNotGo) {
+      e.message = fmt::format("{} (pid {}) is not a Go program (hint: goretain traces Go executables "
+                              "built with go1.17 or later)", info.exe_path, info.pid);
+    } else {
+      e.message = fmt::format("{} (pid {}): {}", info.exe_path, info.pid, e.message);
+    }
+    return e;
+  }
+  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
+                                                /*caller_completions=*/tracer_->multi_links()});
+  if (!plan) return plan.error();
+  spdlog::debug("{}", plan->Describe());
+  const symbols::GoVersion version = (*bin)->build_info().go_version;
+  GoAllocModel model(version, plan->swiss_maps);
+  std::optional<HeapLayout> heap;
+  if (!opts_.retained) {
+    // allocation figures only
+  } else if (auto layout = HeapLayout::For(**bin)) {
+    heap = *layout;
+  } else {
+    spdlog::warn("{}: no retained bytes: {}", info.exe_path, layout.error().message);
+  }
+  auto traced = std::make_unique<TracedBinary>(TracedBinary{
+      info.exe_id, info.exe_path, std::move(*bin), std::move(*plan), model, heap});
+  auto attached = tracer_->AttachExecutable(info.open_path, traced->plan);
+  if (!attached) return attached.error();
+  binaries_.push_back(std::move(traced));
+  return binaries_.back().get();
+}
+
+Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
+  auto info = InspectProcess(pid);
+  if (!info) return info.error();
+  auto traced = LoadExecutable(*info);
+  if (!traced) return traced.error();
+  auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
+  if (!bias) return bias.error();
+  aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
+  uint64_t sweepgen_addr = 0;
+  if (const auto& heap = (*traced)->heap) {
+    if (!runtime_started) {
+      // Stopped at execve: the heap does not exist yet; the reader validates at its first check.
+      retention_.AddProcess(pid, HeapReader::Deferred(pid, *heap, *bias));
+      sweepgen_addr = heap->mheap.value + *bias + heap->mheap_sweepgen;
+    } else if (auto reader = HeapReader::Attach(pid, *heap, *bias)) {
+      retention_.AddProcess(pid, std::move(*reader));
+      sweepgen_addr = heap->mheap.value + *bias + heap->mheap_sweepgen;
+    } else {
+      spdlog::warn("pid {}: no retained bytes: {}", pid, reader.error().message);
+    }
+  }
+  if (auto s = tracer_->AddTarget(static_cast<uint32_t>(pid), *bias, sweepgen_addr); !s) {
+    return s.error();
+  }
+  const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
+  targets_.push_back(ReportTarget{pid, info->exe_path, version});
+  fmt::print(stderr, "goretain: tracing pid {} ({}, {}): {} probes attached\n", pid, info->exe_path,
+             version, (*traced)->plan.probes.size());
+  return Ok{};
+}
+
+Status TraceSession::Setup() {
+  if (!opts_.output_path.empty()) {
+    out_ = fopen(opts_.output_path.c_str(), "w");
+    if (!out_) {
+      out_ = stdout;
+      return MakeError(ErrorCode::kBadInput,
+                       fmt::format("cannot write {}: {}", opts_.output_path, strerror(errno)));
+    }
+  }
+  // BPF first: without privileges nothing else is worth doing.
+  aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
+                                             opts_.retained ? &retention_ : nullptr);
+  TracerConfig cfg;
+  // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
+  // evacuate -> newoverflow -> growslice) plus what the user asked for.
+  cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 8 + opts_.stack_depth);
+  cfg.extra_frames = opts_.stack_depth;
+  cfg.ringbuf_bytes = uint64_t{opts_.ringbuf_mb} << 20;
+  Aggregator* agg = aggregator_.get();
+  auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
+  if (!tracer) return tracer.error();
+  tracer_ = std::move(*tracer);
+
+  if (opts_.pid) {
+    pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
+    return AttachProcess(*opts_.pid, /*runtime_started=*/true);
+  }
+  auto cmd = LaunchedCommand::Start(opts_.command);
+  if (!cmd) {
+    Error e = cmd.error();
+    if (e.code == ErrorCode::kPermission) e.code = ErrorCode::kBadInput;  // not executable
+    return e;
+  }
+  command_.emplace(std::move(*cmd));
+  if (auto s = AttachProcess(command_->pid(), /*runtime_started=*/false); !s) {
+    command_->Kill();  // never let an untraceable command run unobserved
+    return s;
+  }
+  return command_->Release();
+}
+
+bool TraceSession::TargetExited() {
+  if (command_) return command_->PollExit().has_value();
+  return pid_watcher_ && pid_watcher_->Exited();
+}
+
+Report TraceSession::BuildReport() {
+  Report r;
+  r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  r.targets = targets_;
+  r.events_received = aggregator_->received();
+  r.gc_cycles = aggregator_->gc_cycles();
+  r.events_dropped = tracer_->ReadCounters().dropped;
+  r.callsites = aggregator_->Rows();
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {  // goretain only, never the traced command
+    r.tracer_cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
+  }
+  r.assigns_counted = opts_.assigns;
+  r.liveness_checks = retention_.checks();
+  r.tracked_objects = retention_.tracked_objects();
+  r.liveness_last_check_ms = retention_.last_check_seconds() * 1000;
+  r.liveness_max_check_ms = retention_.max_check_seconds() * 1000;
+  return r;
+}
+
+Status TraceSession::EmitReport() {
+  const Report r = BuildReport();
+  const std::string text = opts_.format == OutputFormat::kJson ? RenderJson(r, opts_.top)
+                                                               : RenderTable(r, opts_.top) + "\n";
+  if (fwrite(text.data(), 1, text.size(), out_) != text.size() || fflush(out_) != 0) {
+    return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
+  }
+  return Ok{};
+}
+
+void TraceSession::CheckRetention(bool final) {
+  const uint64_t cycles = aggregator_->gc_cycles();
+  if (cycles == checked_cycles_) return;
+  // The GC event comes as marking ends; the heap's bits describe the new cycle only once its
+  // sweep has begun (microseconds later, usually): until then, try again at the next poll (at
+  // the end, for up to 200 ms).
+  for (int tries = 0; !retention_.SweepBegan(aggregator_->gc_sweepgens()); tries++) {
+    if (!final) return;  // the next poll tries again
+    if (tries == 20) {
+      spdlog::debug("the last GC cycle's sweep did not begin: not judged");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Several cycles since the last check are judged together (the marks of the newest count).
+  const uint64_t batched = cycles - checked_cycles_;
+  checked_cycles_ = cycles;
+  const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const RetentionCheck c = retention_.Check(now);
+  spdlog::debug("liveness check{} after {} GC cycle(s): {} objects, {} retained, {} young, {} freed, "
+                "{} unknown, {:.1f} ms", final ? " (final)" : "", batched, c.objects, c.retained,
+                c.young, c.freed, c.unknown, c.seconds * 1000);
+}
+
+void TraceSession::EventLoop() {
+  StatusLine status;
+  auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
+  const auto deadline = start_ + std::chrono::duration<double>(opts_.duration_s);
+  while (!g_stop_signal) {
+    auto n = tracer_->Poll(kPollMs);
+    if (!n) {
+      spdlog::error("{}", n.error().message);
+      break;
+    }
+    CheckRetention(false);
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);
+    if (opts_.interval_s > 0 && now >= next_report) {
+      status.Clear();
+      (void)tracer_->Drain();
+      if (auto s = EmitReport(); !s) spdlog::error("{}", s.error().message);
+      next_report += std::chrono::duration<double>(opts_.interval_s);
+    }
+    if (opts_.duration_s > 0 && now >= deadline) break;
+    if (TargetExited()) {
+      spdlog::debug("target exited");
+      break;
+    }
+  }
+  status.Clear();
+  (void)tracer_->Drain();  // events already in the ring buffer still count
+  const int pending = tracer_->FlushPending();
+  if (pending) spdlog::debug("{} events were still waiting for their address", pending);
+  CheckRetention(true);
+}
+
+int TraceSession::Run() {
+  InstallStopHandlers();
+  if (auto s = Setup(); !s) return Fail(s.error());
+  start_ = std::chrono::steady_clock::now();
+  EventLoop();
+  const auto counters = tracer_->ReadCounters();
+  spdlog::debug("events: emitted {}, dropped {}, morestack restarts skipped {}, read failures {}, "
+                "with address {}, address missed {}, from unregistered processes {}, "
+                "runtime-internal {}", counters.emitted, counters.dropped,
+                counters.morestack_skipped, counters.read_failed, counters.completed,
+                counters.uncompleted, aggregator_->unattributed(), aggregator_->runtime_internal());
+  const Status reported = EmitReport();
+  spdlog::debug("report written; detaching");
+  tracer_.reset();  // detach every probe before waiting for anything else
+  spdlog::debug("detached");
+
+  if (!reported) return Fail(reported.error());
+  if (command_) {
+    if (g_stop_signal) kill(command_->pid(), g_stop_signal);  // pass Ctrl-C / SIGTERM on
+    return command_->WaitExit();
+  }
+  return kExitOk;
+}
+
+}  // namespace goretain

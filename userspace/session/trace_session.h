@@ -1,0 +1,60 @@
+// TraceSession: one run of `goretain` in trace mode, from attach to the final report.
+//
+// Phases, each a method: Attach the target (inspect the process or start the command, parse its
+// executable once, plan and attach probes, register the PID in BPF), then Run the event loop until
+// duration / signal / target exit, printing interval reports, then drain and print the final
+// report. Everything attached is released by the BpfTracer's destructor.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "userspace/analysis/aggregator.h"
+#include "userspace/kernel/bpf_tracer.h"
+#include "userspace/cli/options.h"
+#include "userspace/process/process.h"
+#include "userspace/output/json.h"
+#include "userspace/output/table.h"
+#include "userspace/analysis/retention.h"
+#include "userspace/goruntime/traced_binary.h"
+
+namespace goretain {
+
+class TraceSession {
+ public:
+  explicit TraceSession(TraceOptions options);
+  ~TraceSession();
+
+  // Runs the whole session; returns the process exit code (see exit_codes.h).
+  int Run();
+
+ private:
+  Status Setup();
+  Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
+  // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
+  Status AttachProcess(pid_t pid, bool runtime_started);
+  bool TargetExited();
+  void EventLoop();
+  // Runs a liveness check if a GC cycle completed since the last one.
+  void CheckRetention(bool final);
+  Report BuildReport();
+  Status EmitReport();
+  int Fail(const Error& e);
+
+  TraceOptions opts_;
+  RetentionTracker retention_;
+  uint64_t checked_cycles_ = 0;
+  std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<BpfTracer> tracer_;
+  std::vector<std::unique_ptr<TracedBinary>> binaries_;
+  std::vector<ReportTarget> targets_;
+  std::optional<LaunchedCommand> command_;
+  std::unique_ptr<ExitWatcher> pid_watcher_;
+  FILE* out_ = stdout;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace goretain
