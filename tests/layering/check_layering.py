@@ -6,7 +6,7 @@ Rooms, top to bottom (a room may include itself and any room listed in ALLOWED f
     cli -> session -> {output, analysis, targets} -> {kernel, process} -> goruntime -> model?
     symbols/ and bpf/ include nothing of userspace/; symbols/ includes nothing of bpf/.
 
-Also checks the system boundaries that have a single owner: only kernel/ includes libbpf or a
+Any room may include symbols/result.h (the Result/Error vocabulary). Also checks the system boundaries that have a single owner: only kernel/ includes libbpf or a
 BPF skeleton; only process/ calls process_vm_readv, ptrace or pidfd_open; only output/ and cli/
 write to stdout.
 
@@ -42,6 +42,9 @@ SYSTEM_OWNERS = [
     (re.compile(r'\b(std::cout|printf\s*\(|puts\s*\(|fmt::print\(\s*stdout)'), {"output", "cli"},
      "only output/ and cli/ write to stdout"),
 ]
+
+# Vocabulary every room may use: the Result/Error type of library code.
+VOCABULARY = {"symbols/result.h"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
 SOURCE_SUFFIXES = {".h", ".hpp", ".cpp", ".c"}
@@ -92,7 +95,7 @@ def check(root):
         code = strip_comments(text)
         for m in INCLUDE.finditer(code):
             target = room_of_include(m.group(1), root)
-            if target is None or target == room:
+            if target is None or target == room or m.group(1) in VOCABULARY:
                 continue
             if target not in ALLOWED[room]:
                 problems.append(f"{path.relative_to(root)}: {room}/ includes {m.group(1)} "

@@ -1,4 +1,5 @@
-// goretain: entry point. Parses the command line and hands over to one mode; nothing else here.
+// goretain: entry point. Parses the command line, opens where reports go, hands over to one mode,
+// and turns its outcome into an exit code and, for an error, one line on stderr.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -7,28 +8,43 @@
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/options.h"
 #include "userspace/cli/symbols_command.h"
+#include "userspace/cli/user_errors.h"
+#include "userspace/output/report_writer.h"
 #include "userspace/session/trace_session.h"
+
+namespace {
+
+void InstallLogger(bool verbose) {
+  auto logger = spdlog::stderr_color_mt("goretain");
+  logger->set_pattern("goretain: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+}
+
+int Trace(const goretain::TraceOptions& opts) {
+  using namespace goretain;
+  auto writer = ReportWriter::Open(opts.output_path, opts.format, opts.top);
+  if (!writer) return ReportError(writer.error());
+  TraceSession session(opts, **writer);
+  Result<int> status = session.Run();
+  return status ? *status : ReportError(status.error());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace goretain;
   ParseResult parsed = ParseCommandLine(argc, argv);
   if (parsed.exit_code) return *parsed.exit_code;
-
-  auto logger = spdlog::stderr_color_mt("goretain");
-  logger->set_pattern("goretain: %^%l%$: %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(parsed.cmd.trace.verbose ? spdlog::level::debug : spdlog::level::warn);
-
+  InstallLogger(parsed.cmd.trace.verbose);
   try {
     if (parsed.cmd.mode == CommandLine::Mode::kSymbols) {
       const SymbolsOptions& s = parsed.cmd.symbols;
       return RunSymbolsCommand(s.binary, s.pcs, s.funcs, std::cout, std::cerr);
     }
-    TraceSession session(parsed.cmd.trace);
-    return session.Run();
+    return Trace(parsed.cmd.trace);
   } catch (const std::exception& e) {
-    std::cerr << "goretain: error: internal: " << e.what()
-              << " (hint: rerun with -v and report this)\n";
+    WriteErrorLine(std::string("internal: ") + e.what() + " (hint: rerun with -v and report this)");
     return kExitInternal;
   }
 }

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "userspace/cli/exit_codes.h"
+#include "userspace/cli/user_errors.h"
 
 namespace goretain {
 namespace {
@@ -62,7 +63,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.exit_code = kExitOk;
     return r;
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "goretain: error: {} (hint: see 'goretain --help')\n", e.what());
+    WriteErrorLine(fmt::format("{} (hint: see 'goretain --help')", e.what()));
     r.exit_code = kExitBadInput;
     return r;
   }
@@ -73,7 +74,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   }
   t.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
   auto usage_error = [&](const std::string& msg) {
-    fmt::print(stderr, "goretain: error: {} (hint: see 'goretain --help')\n", msg);
+    WriteErrorLine(fmt::format("{} (hint: see 'goretain --help')", msg));
     r.exit_code = kExitBadInput;
     return r;
   };

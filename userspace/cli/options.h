@@ -8,24 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "userspace/session/trace_options.h"
+
 namespace goretain {
-
-enum class OutputFormat { kTable, kJson };
-
-struct TraceOptions {
-  std::optional<pid_t> pid;               // --pid
-  std::vector<std::string> command;       // after --
-  double duration_s = 0;                  // 0 = until the target exits or a signal
-  double interval_s = 0;                  // 0 = one final report
-  OutputFormat format = OutputFormat::kTable;
-  std::string output_path;                // empty = stdout
-  size_t top = 0;                         // 0 = all call sites
-  uint32_t stack_depth = 0;               // frames beyond the call site in the JSON stack
-  uint32_t ringbuf_mb = 32;
-  bool assigns = false;                   // --assigns: probe every map insert
-  bool retained = false;                  // --retained: retained bytes after GC, leak signal
-  bool verbose = false;
-};
 
 struct SymbolsOptions {
   std::string binary;

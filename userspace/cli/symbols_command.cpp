@@ -1,5 +1,5 @@
 // `goretain symbols`: a read-only view of what goretain_symbols sees in a binary. Depends on
-// goretain_symbols and the standard library only.
+// goretain_symbols, the exit codes and the error-line writer only.
 //
 // All arguments are validated before anything is printed, so a bad --pc or --func yields only the
 // error line, never partial output.
@@ -10,12 +10,11 @@
 #include <optional>
 
 #include "symbols/go_binary.h"
+#include "userspace/cli/exit_codes.h"
+#include "userspace/cli/user_errors.h"
 
 namespace goretain {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitBadInput = 2;
 
 std::string Hex(uint64_t v) {
   char buf[32];
@@ -45,7 +44,7 @@ std::optional<uint64_t> ParseHex(std::string_view s) {
 }
 
 int Fail(std::ostream& err, const std::string& message) {
-  err << "goretain: error: " << message << "\n";
+  WriteErrorLine(message, &err);
   return kExitBadInput;
 }
 

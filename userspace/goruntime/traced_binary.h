@@ -8,7 +8,7 @@
 
 #include "symbols/go_binary.h"
 #include "userspace/goruntime/go_alloc_model.h"
-#include "userspace/process/heap_reader.h"
+#include "userspace/goruntime/heap_layout.h"
 #include "userspace/goruntime/probe_plan.h"
 #include "userspace/goruntime/executable_id.h"
 

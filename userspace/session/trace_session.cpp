@@ -5,12 +5,11 @@
 #include <errno.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 
-#include "userspace/cli/exit_codes.h"
+#include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
 
 namespace goretain {
@@ -37,25 +36,10 @@ std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(
 
 }  // namespace
 
-TraceSession::TraceSession(TraceOptions options) : opts_(std::move(options)) {}
+TraceSession::TraceSession(TraceOptions options, ReportWriter& writer)
+    : opts_(std::move(options)), writer_(writer) {}
 
-TraceSession::~TraceSession() {
-  if (out_ && out_ != stdout) fclose(out_);
-}
-
-int TraceSession::Fail(const Error& e) {
-  std::string hint;
-  if (e.message.find("hint:") == std::string::npos) {
-    switch (e.code) {
-      case ErrorCode::kNotFound: hint = " (hint: check the PID with 'ps -p PID' or the command's path)"; break;
-      case ErrorCode::kKernel: hint = " (hint: rerun with -v to see the kernel's log)"; break;
-      case ErrorCode::kIo: hint = " (hint: rerun with -v for details)"; break;
-      default: break;
-    }
-  }
-  fmt::print(stderr, "goretain: error: {}{}\n", e.message, hint);
-  return ExitCodeFor(e.code);
-}
+TraceSession::~TraceSession() = default;
 
 Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   for (auto& b : binaries_) {
@@ -126,14 +110,6 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
 }
 
 Status TraceSession::Setup() {
-  if (!opts_.output_path.empty()) {
-    out_ = fopen(opts_.output_path.c_str(), "w");
-    if (!out_) {
-      out_ = stdout;
-      return MakeError(ErrorCode::kBadInput,
-                       fmt::format("cannot write {}: {}", opts_.output_path, strerror(errno)));
-    }
-  }
   // BPF first: without privileges nothing else is worth doing.
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
                                              opts_.retained ? &retention_ : nullptr);
@@ -172,36 +148,17 @@ bool TraceSession::TargetExited() {
 }
 
 Report TraceSession::BuildReport() {
-  Report r;
-  r.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  r.targets = targets_;
-  r.events_received = aggregator_->received();
-  r.gc_cycles = aggregator_->gc_cycles();
-  r.events_dropped = tracer_->ReadCounters().dropped;
-  r.callsites = aggregator_->Rows();
-  struct rusage usage {};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) {  // goretain only, never the traced command
-    r.tracer_cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-                     static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-    r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
-  }
-  r.assigns_counted = opts_.assigns;
-  r.liveness_checks = retention_.checks();
-  r.tracked_objects = retention_.tracked_objects();
-  r.liveness_last_check_ms = retention_.last_check_seconds() * 1000;
-  r.liveness_max_check_ms = retention_.max_check_seconds() * 1000;
-  return r;
+  ReportInputs in;
+  in.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  in.targets = &targets_;
+  in.aggregator = aggregator_.get();
+  in.retention = &retention_;
+  in.events_dropped = tracer_->ReadCounters().dropped;
+  in.assigns_counted = opts_.assigns;
+  return BuildSessionReport(in);
 }
 
-Status TraceSession::EmitReport() {
-  const Report r = BuildReport();
-  const std::string text = opts_.format == OutputFormat::kJson ? RenderJson(r, opts_.top)
-                                                               : RenderTable(r, opts_.top) + "\n";
-  if (fwrite(text.data(), 1, text.size(), out_) != text.size() || fflush(out_) != 0) {
-    return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
-  }
-  return Ok{};
-}
+Status TraceSession::EmitReport() { return writer_.Write(BuildReport()); }
 
 void TraceSession::CheckRetention(bool final) {
   const uint64_t cycles = aggregator_->gc_cycles();
@@ -260,9 +217,9 @@ void TraceSession::EventLoop() {
   CheckRetention(true);
 }
 
-int TraceSession::Run() {
+Result<int> TraceSession::Run() {
   InstallStopHandlers();
-  if (auto s = Setup(); !s) return Fail(s.error());
+  if (auto s = Setup(); !s) return s.error();
   start_ = std::chrono::steady_clock::now();
   EventLoop();
   const auto counters = tracer_->ReadCounters();
@@ -276,12 +233,12 @@ int TraceSession::Run() {
   tracer_.reset();  // detach every probe before waiting for anything else
   spdlog::debug("detached");
 
-  if (!reported) return Fail(reported.error());
+  if (!reported) return reported.error();
   if (command_) {
     if (g_stop_signal) kill(command_->pid(), g_stop_signal);  // pass Ctrl-C / SIGTERM on
     return command_->WaitExit();
   }
-  return kExitOk;
+  return 0;
 }
 
 }  // namespace goretain

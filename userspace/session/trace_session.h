@@ -7,17 +7,15 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "userspace/analysis/aggregator.h"
 #include "userspace/kernel/bpf_tracer.h"
-#include "userspace/cli/options.h"
+#include "userspace/session/trace_options.h"
 #include "userspace/process/process.h"
-#include "userspace/output/json.h"
-#include "userspace/output/table.h"
+#include "userspace/output/report_writer.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/goruntime/traced_binary.h"
 
@@ -25,11 +23,13 @@ namespace goretain {
 
 class TraceSession {
  public:
-  explicit TraceSession(TraceOptions options);
+  // Reports go to `writer` (opened by the caller before tracing starts).
+  TraceSession(TraceOptions options, ReportWriter& writer);
   ~TraceSession();
 
-  // Runs the whole session; returns the process exit code (see exit_codes.h).
-  int Run();
+  // Runs the whole session. Returns the exit status to pass on: 0, or the launched command's own
+  // status (128+N for signal N); or the error that ended the session (the caller reports it).
+  Result<int> Run();
 
  private:
   Status Setup();
@@ -42,7 +42,6 @@ class TraceSession {
   void CheckRetention(bool final);
   Report BuildReport();
   Status EmitReport();
-  int Fail(const Error& e);
 
   TraceOptions opts_;
   RetentionTracker retention_;
@@ -53,7 +52,7 @@ class TraceSession {
   std::vector<ReportTarget> targets_;
   std::optional<LaunchedCommand> command_;
   std::unique_ptr<ExitWatcher> pid_watcher_;
-  FILE* out_ = stdout;
+  ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -1,0 +1,36 @@
+#include "userspace/session/report_builder.h"
+
+#include <sys/resource.h>
+
+namespace goretain {
+namespace {
+
+// goretain's own cost (never the traced command's: RUSAGE_SELF).
+void AddTracerCost(Report& r) {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return;
+  r.tracer_cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
+}
+
+}  // namespace
+
+Report BuildSessionReport(const ReportInputs& in) {
+  Report r;
+  r.elapsed_s = in.elapsed_s;
+  r.targets = *in.targets;
+  r.events_received = in.aggregator->received();
+  r.gc_cycles = in.aggregator->gc_cycles();
+  r.events_dropped = in.events_dropped;
+  r.callsites = in.aggregator->Rows();
+  AddTracerCost(r);
+  r.assigns_counted = in.assigns_counted;
+  r.liveness_checks = in.retention->checks();
+  r.tracked_objects = in.retention->tracked_objects();
+  r.liveness_last_check_ms = in.retention->last_check_seconds() * 1000;
+  r.liveness_max_check_ms = in.retention->max_check_seconds() * 1000;
+  return r;
+}
+
+}  // namespace goretain

@@ -1,0 +1,26 @@
+// Building a model::Report from what a trace session has: the aggregator's rows, the retention
+// tracker's liveness figures, the tracer's counters, and goretain's own CPU and memory cost.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/retention.h"
+#include "userspace/model/report.h"
+
+namespace goretain {
+
+struct ReportInputs {
+  double elapsed_s = 0;
+  const std::vector<ReportTarget>* targets = nullptr;
+  const Aggregator* aggregator = nullptr;
+  const RetentionTracker* retention = nullptr;
+  uint64_t events_dropped = 0;
+  bool assigns_counted = false;
+};
+
+// A cumulative report as of now (call sites resolved and merged by the aggregator).
+Report BuildSessionReport(const ReportInputs& in);
+
+}  // namespace goretain
