@@ -217,6 +217,17 @@ static __always_inline __u64 go__stack_depth(__u64 g, __u64 sp)
 	return hi - sp;
 }
 
+/* mheap_.sweepgen now, tagged GR_SWEEPGEN_KNOWN; 0 if the target has none or it is unreadable. */
+static __always_inline __u64 target__sweepgen(const struct gr_target *target)
+{
+	__u32 sg = 0;
+
+	if (!target->sweepgen_addr ||
+	    bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
+		return 0;
+	return GR_SWEEPGEN_KNOWN | sg;
+}
+
 /* A completion probe: the allocation's address is now in a register or stack slot. */
 static __always_inline int event__complete(const struct pt_regs *regs,
 					   const struct gr_probe_spec *spec,
@@ -248,17 +259,76 @@ static __always_inline int event__complete(const struct pt_regs *regs,
 	e->obj_addr = value;
 	/* The GC epoch the object was born in: tells a survivor of the next cycle from a young
 	 * object that reuses a freed slot. */
-	e->alloc_sweepgen = 0;
-	if (target->sweepgen_addr) {
-		__u32 sg = 0;
-
-		if (!bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
-			e->alloc_sweepgen = GR_SWEEPGEN_KNOWN | sg;
-	}
+	e->alloc_sweepgen = target__sweepgen(target);
 	event__send(e);
 	counter__inc(GR_COUNTER_COMPLETED);
 	bpf_map_delete_elem(&pending, &key);
 	return 0;
+}
+
+/* The event's fields from the probe's registers and spec (everything but the stack). */
+static __always_inline void event__fill(struct gr_event *e, struct pt_regs *regs,
+					const struct gr_probe_spec *spec,
+					const struct gr_target *target, __u64 pid_tgid)
+{
+	__u32 type_arg = spec->type_arg;
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->goroutine = go__g(regs);
+	e->kind = spec->kind;
+	e->func = spec->func;
+	e->abi = spec->abi;
+	go__read_args(regs, e->args);
+	e->type_ptr = 0;
+	if (type_arg < GR_NUM_ARGS)
+		e->type_ptr = e->args[type_arg];
+	e->sized_type_size = 0;
+	e->sized_type_ptrdata = 0;
+	e->obj_addr = 0;
+	e->call_sp = 0;
+	if (spec->flags & GR_PROBE_STASH)
+		e->call_sp = go__stack_depth(e->goroutine, go__sp(regs));
+	e->alloc_sweepgen = 0;
+	/* A GC event carries mheap_.sweepgen as marking ends: the cycle's sweep has begun once it
+	 * has moved on, and only then do the heap's bits describe the cycle (see RetentionTracker). */
+	if (spec->kind == GR_KIND_GC)
+		e->alloc_sweepgen = target__sweepgen(target);
+	e->flags = spec->flags;
+	e->pad = 0;
+	__builtin_memset(e->deref, 0, sizeof(e->deref));
+	event__read_type(e, spec);
+	event__read_deref(e, spec);
+}
+
+/* An event whose address a completion probe will supply waits in `pending`; the others (and
+ * those from callers without a completion) are sent now. */
+static __always_inline void event__stash_or_send(struct gr_event *e,
+						 const struct gr_probe_spec *spec, __u32 spec_idx,
+						 const struct gr_target *target)
+{
+	if (spec->flags & GR_PROBE_STASH_KNOWN_CALLERS) {
+		struct gr_stash_caller caller = {.spec = spec_idx, .ret_vaddr = e->stack[0] - target->load_bias};
+
+		if (!bpf_map_lookup_elem(&stash_callers, &caller)) {
+			event__send(e); /* no completion in this caller */
+			return;
+		}
+	}
+	if (spec->flags & GR_PROBE_STASH) {
+		struct pending_key key = {.g = e->goroutine, .spec = spec_idx};
+		struct gr_event *old = bpf_map_lookup_elem(&pending, &key);
+
+		if (old) { /* its completion never came: send it without an address */
+			event__send(old);
+			counter__inc(GR_COUNTER_UNCOMPLETED);
+		}
+		if (bpf_map_update_elem(&pending, &key, e, BPF_ANY))
+			event__send(e); /* full: no address for this one */
+		return;
+	}
+	event__send(e);
 }
 
 SEC("uprobe")
@@ -270,8 +340,6 @@ int gr_alloc_probe(struct pt_regs *regs)
 	struct gr_probe_spec *spec;
 	struct gr_target *target;
 	struct gr_event *e;
-	__u32 depth, type_arg;
-
 
 	target = bpf_map_lookup_elem(&targets, &tgid);
 	if (!target)
@@ -289,66 +357,11 @@ int gr_alloc_probe(struct pt_regs *regs)
 		counter__inc(GR_COUNTER_MORESTACK);
 		return 0;
 	}
-
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
 		return 0;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = tgid;
-	e->tid = (__u32)pid_tgid;
-	e->goroutine = go__g(regs);
-	e->kind = spec->kind;
-	e->func = spec->func;
-	e->abi = spec->abi;
-	go__read_args(regs, e->args);
-	e->type_ptr = 0;
-	type_arg = spec->type_arg;
-	if (type_arg < GR_NUM_ARGS)
-		e->type_ptr = e->args[type_arg];
-	e->sized_type_size = 0;
-	e->sized_type_ptrdata = 0;
-	e->obj_addr = 0;
-	e->call_sp = 0;
-	if (spec->flags & GR_PROBE_STASH)
-		e->call_sp = go__stack_depth(e->goroutine, go__sp(regs));
-	e->alloc_sweepgen = 0;
-	/* A GC event carries mheap_.sweepgen as marking ends: the cycle's sweep has begun once it
-	 * has moved on, and only then do the heap's bits describe the cycle (see RetentionTracker). */
-	if (spec->kind == GR_KIND_GC && target->sweepgen_addr) {
-		__u32 sg = 0;
-
-		if (!bpf_probe_read_user(&sg, sizeof(sg), (void *)target->sweepgen_addr))
-			e->alloc_sweepgen = GR_SWEEPGEN_KNOWN | sg;
-	}
-	e->flags = spec->flags;
-	e->pad = 0;
-	__builtin_memset(e->deref, 0, sizeof(e->deref));
-	event__read_type(e, spec);
-	event__read_deref(e, spec);
-
-	depth = event__walk_stack(e, regs, spec, target->load_bias);
-	e->stack_depth = depth;
-
-	if (spec->flags & GR_PROBE_STASH_KNOWN_CALLERS) {
-		struct gr_stash_caller caller = {.spec = spec_idx, .ret_vaddr = e->stack[0] - target->load_bias};
-
-		if (!bpf_map_lookup_elem(&stash_callers, &caller)) {
-			event__send(e); /* no completion in this caller */
-			return 0;
-		}
-	}
-	if (spec->flags & GR_PROBE_STASH) {
-		struct pending_key key = {.g = e->goroutine, .spec = spec_idx};
-		struct gr_event *old = bpf_map_lookup_elem(&pending, &key);
-
-		if (old) { /* its completion never came: send it without an address */
-			event__send(old);
-			counter__inc(GR_COUNTER_UNCOMPLETED);
-		}
-		if (bpf_map_update_elem(&pending, &key, e, BPF_ANY))
-			event__send(e); /* full: no address for this one */
-		return 0;
-	}
-	event__send(e);
+	event__fill(e, regs, spec, target, pid_tgid);
+	e->stack_depth = event__walk_stack(e, regs, spec, target->load_bias);
+	event__stash_or_send(e, spec, spec_idx, target);
 	return 0;
 }

@@ -6,7 +6,7 @@
 #
 #   scripts/bench-liveness.sh [BUILD_DIR] [N]     default <repo>/build, 1000000
 #
-# Builds the unit_tests and go_targets CMake targets in BUILD_DIR (configure it first). Needs the
+# Builds the live_tests and go_targets CMake targets in BUILD_DIR (configure it first). Needs the
 # right to read a child process's memory (process_vm_readv; root in CI).
 set -euo pipefail
 
@@ -14,6 +14,6 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-${repo}/build}"
 objects="${2:-1000000}"
 
-cmake --build "${build}" --target unit_tests go_targets -j2 >/dev/null
-GORETAIN_LIVENESS_OBJECTS="${objects}" "${build}/tests/unit/unit_tests" \
+cmake --build "${build}" --target live_tests go_targets -j2 >/dev/null
+GORETAIN_LIVENESS_OBJECTS="${objects}" "${build}/tests/live/live_tests" \
   --gtest_filter='HeapReaderBench.*' | grep -E '^\[ bench|OK|FAILED'

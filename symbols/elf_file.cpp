@@ -78,12 +78,16 @@ std::optional<ElfSymbol> ElfFile::Impl::FindIn(uint32_t type, std::string_view n
   return std::nullopt;
 }
 
-Result<std::unique_ptr<ElfFile>> ElfFile::Open(const std::string& path) {
-  static std::once_flag version_once;
-  std::call_once(version_once, [] { elf_version(EV_CURRENT); });
+namespace {
 
-  auto impl = std::make_unique<Impl>();
-  impl->path = path;
+struct Mapping {
+  void* map = nullptr;
+  size_t size = 0;
+};
+
+// Maps the regular file at `path` privately (PROT_WRITE: libelf may convert data in place; that
+// must never reach the file, and copy-on-write costs nothing when it does not happen).
+Result<Mapping> MapFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(errno, path);
   struct stat st;
@@ -100,24 +104,75 @@ Result<std::unique_ptr<ElfFile>> ElfFile::Open(const std::string& path) {
     ::close(fd);
     return MakeError(ErrorCode::kBadInput, path + ": not an ELF file (too small)");
   }
-  impl->size = static_cast<size_t>(st.st_size);
-  // PROT_WRITE on a private mapping: libelf may convert data in place; that must never reach the
-  // file, and copy-on-write costs nothing when it does not happen.
-  void* map = mmap(nullptr, impl->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
   int map_err = errno;
   ::close(fd);
   if (map == MAP_FAILED) return ErrnoError(map_err, path);
-  impl->map = map;
+  return Mapping{map, size};
+}
 
-  const auto* ident = static_cast<const unsigned char*>(map);
+// Only 64-bit little-endian files can be amd64 binaries; the rest is unsupported, not corrupt.
+Status CheckIdent(const unsigned char* ident, const std::string& path) {
   if (std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
     return MakeError(ErrorCode::kBadInput, path + ": not an ELF file");
   }
   if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB) {
-    // Only 64-bit little-endian files can be amd64 binaries; the rest is unsupported, not corrupt.
     return MakeError(ErrorCode::kUnsupported, path + ": not a 64-bit little-endian ELF file");
   }
-  impl->elf = elf_memory(static_cast<char*>(map), impl->size);
+  return Ok{};
+}
+
+Result<std::vector<ElfSegment>> ReadLoadSegments(Elf* elf, const std::string& path) {
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) != 0) {
+    return MakeError(ErrorCode::kBadInput, path + ": bad program headers: " + elf_errmsg(-1));
+  }
+  std::vector<ElfSegment> segments;
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr) {
+      return MakeError(ErrorCode::kBadInput, path + ": bad program header " + std::to_string(i));
+    }
+    if (ph.p_type != PT_LOAD) continue;
+    segments.push_back(ElfSegment{ElfVaddr(ph.p_vaddr), FileOffset(ph.p_offset), ph.p_filesz,
+                                  ph.p_memsz, ph.p_flags});
+  }
+  return segments;
+}
+
+// Section headers are optional (a file may have them removed); their absence is not an error.
+Status ReadSections(Elf* elf, const std::string& path, std::vector<ElfSection>& sections,
+                    std::vector<uint32_t>& links) {
+  size_t shstrndx = 0;
+  bool have_names = elf_getshdrstrndx(elf, &shstrndx) == 0;
+  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+    GElf_Shdr sh;
+    if (gelf_getshdr(scn, &sh) == nullptr) {
+      return MakeError(ErrorCode::kBadInput, path + ": bad section header: " + elf_errmsg(-1));
+    }
+    const char* name = have_names ? elf_strptr(elf, shstrndx, sh.sh_name) : nullptr;
+    sections.push_back(ElfSection{name != nullptr ? name : "", ElfVaddr(sh.sh_addr),
+                                  FileOffset(sh.sh_offset), sh.sh_size, sh.sh_type, sh.sh_flags});
+    links.push_back(sh.sh_link);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ElfFile>> ElfFile::Open(const std::string& path) {
+  static std::once_flag version_once;
+  std::call_once(version_once, [] { elf_version(EV_CURRENT); });
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  auto mapping = MapFile(path);
+  if (!mapping) return mapping.error();
+  impl->map = mapping->map;
+  impl->size = mapping->size;
+  if (auto s = CheckIdent(static_cast<const unsigned char*>(impl->map), path); !s) return s.error();
+  impl->elf = elf_memory(static_cast<char*>(impl->map), impl->size);
   if (impl->elf == nullptr || elf_kind(impl->elf) != ELF_K_ELF) {
     return MakeError(ErrorCode::kBadInput, path + ": not an ELF file: " + elf_errmsg(-1));
   }
@@ -127,35 +182,11 @@ Result<std::unique_ptr<ElfFile>> ElfFile::Open(const std::string& path) {
   }
   impl->machine = ehdr.e_machine;
   impl->pie = ehdr.e_type == ET_DYN;
-
-  size_t phnum = 0;
-  if (elf_getphdrnum(impl->elf, &phnum) != 0) {
-    return MakeError(ErrorCode::kBadInput, path + ": bad program headers: " + elf_errmsg(-1));
-  }
-  for (size_t i = 0; i < phnum; ++i) {
-    GElf_Phdr ph;
-    if (gelf_getphdr(impl->elf, static_cast<int>(i), &ph) == nullptr) {
-      return MakeError(ErrorCode::kBadInput, path + ": bad program header " + std::to_string(i));
-    }
-    if (ph.p_type != PT_LOAD) continue;
-    impl->segments.push_back(ElfSegment{ElfVaddr(ph.p_vaddr), FileOffset(ph.p_offset), ph.p_filesz,
-                                        ph.p_memsz, ph.p_flags});
-  }
-
-  // Section headers are optional (a file may have them removed); their absence is not an error.
-  size_t shstrndx = 0;
-  bool have_names = elf_getshdrstrndx(impl->elf, &shstrndx) == 0;
-  for (Elf_Scn* scn = elf_nextscn(impl->elf, nullptr); scn != nullptr;
-       scn = elf_nextscn(impl->elf, scn)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(scn, &sh) == nullptr) {
-      return MakeError(ErrorCode::kBadInput, path + ": bad section header: " + elf_errmsg(-1));
-    }
-    const char* name = have_names ? elf_strptr(impl->elf, shstrndx, sh.sh_name) : nullptr;
-    impl->sections.push_back(ElfSection{name != nullptr ? name : "", ElfVaddr(sh.sh_addr),
-                                        FileOffset(sh.sh_offset), sh.sh_size, sh.sh_type,
-                                        sh.sh_flags});
-    impl->section_links.push_back(sh.sh_link);
+  auto segments = ReadLoadSegments(impl->elf, path);
+  if (!segments) return segments.error();
+  impl->segments = std::move(*segments);
+  if (auto s = ReadSections(impl->elf, path, impl->sections, impl->section_links); !s) {
+    return s.error();
   }
   return std::unique_ptr<ElfFile>(new ElfFile(std::move(impl)));
 }

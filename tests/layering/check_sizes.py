@@ -17,20 +17,6 @@ MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 80
 ROOTS = ("bpf", "symbols", "userspace", "tests")
 
-# Known to be over the limits when the check was written, each to be cut (issue "Layout"). The
-# list may only shrink: an entry that no longer exceeds its limit is reported too, so it must be
-# removed when its code is cut. Nothing new may join it.
-TO_CUT = {
-    "bpf/goretain.bpf.c:gr_alloc_probe",
-    "symbols/elf_file.cpp:ElfFile::Open",
-    "tests/e2e/harness.cpp",
-    "tests/unit/heap_reader_test.cpp",
-    "userspace/analysis/aggregator.cpp:Aggregator::Rows",
-    "userspace/analysis/retention.cpp:RetentionTracker::Check",
-    "userspace/goruntime/probe_plan.cpp:BuildProbePlan",
-    "userspace/goruntime/x86_code.cpp:FindReturnValueProbe",
-    "userspace/process/heap_reader.cpp:HeapReader::Check",
-}
 SUFFIXES = {".c", ".h", ".hpp", ".cpp"}
 SCOPE_WORDS = re.compile(r"\b(namespace|class|struct|union|enum)\b")
 CONTROL = re.compile(r"^\s*(if|for|while|switch|catch|do|else)\b")
@@ -119,22 +105,16 @@ def _header_begin(code, brace):
     return j
 
 
-def check_file(root, path, seen_to_cut):
+def check_file(root, path):
     text = path.read_text(errors="replace")
     rel = path.relative_to(root).as_posix()
     problems = []
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines > MAX_FILE_LINES:
-        if rel in TO_CUT:
-            seen_to_cut.add(rel)
-        else:
-            problems.append(f"{rel}: {lines} lines (at most {MAX_FILE_LINES})")
+        problems.append(f"{rel}: {lines} lines (at most {MAX_FILE_LINES})")
     for name, first, count in functions(text):
         if count > MAX_FUNCTION_LINES:
-            if f"{rel}:{name}" in TO_CUT:
-                seen_to_cut.add(f"{rel}:{name}")
-            else:
-                problems.append(f"{rel}:{first}: {name} is {count} lines (at most {MAX_FUNCTION_LINES})")
+            problems.append(f"{rel}:{first}: {name} is {count} lines (at most {MAX_FUNCTION_LINES})")
     return problems
 
 
@@ -145,13 +125,7 @@ def main():
     else:
         paths = sorted(p for r in ROOTS for p in (root / r).rglob("*")
                        if p.suffix in SUFFIXES and p.is_file())
-    seen_to_cut = set()
-    problems = [p for path in paths for p in check_file(root, path, seen_to_cut)]
-    if len(sys.argv) <= 2:
-        for gone in sorted(TO_CUT - seen_to_cut):
-            problems.append(f"{gone}: within the limits now: remove it from TO_CUT")
-    if seen_to_cut:
-        print(f"sizes: {len(seen_to_cut)} known to cut: " + ", ".join(sorted(seen_to_cut)))
+    problems = [p for path in paths for p in check_file(root, path)]
     for p in problems:
         print(p)
     print(f"sizes: {len(problems)} violation(s)" if problems else "sizes: ok")

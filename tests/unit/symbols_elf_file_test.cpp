@@ -15,7 +15,7 @@ namespace {
 using testing::TargetPath;
 
 std::string WriteTempFile(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + name;
+  std::string path = ::testing::TempDir() + name + "." + std::to_string(getpid());
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }

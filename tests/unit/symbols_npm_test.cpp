@@ -10,6 +10,7 @@
 // independent implementation to compare file:line with.
 #include <elf.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -197,7 +198,7 @@ TEST_P(NpmAddr2lineTest, LinesAgreeWithGoToolAddr2line) {
     const Function& f = fns[rng() % fns.size()];
     pcs.push_back(f.entry.value + rng() % (f.end - f.entry));
   }
-  const std::string in = ::testing::TempDir() + "goretain-addr2line-pcs.txt";
+  const std::string in = ::testing::TempDir() + "goretain-addr2line-pcs." + std::to_string(getpid()) + ".txt";
   {
     std::ofstream out(in);
     for (uint64_t pc : pcs) out << "0x" << std::hex << pc << "\n";

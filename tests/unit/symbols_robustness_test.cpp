@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -23,8 +25,10 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The name carries the PID: ctest runs each test as its own process, and two of them rewriting one
+// file while the other has it mapped would crash the reader with SIGBUS.
 std::string WriteTempFile(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + name;
+  std::string path = ::testing::TempDir() + name + "." + std::to_string(getpid());
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }

@@ -276,6 +276,80 @@ bool Aggregator::IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint
   return false;
 }
 
+namespace {
+
+// The row's call site (innermost frame outside the runtime) and its outer frames up to `depth`:
+// the inlined frames of `pc` first, then those of the deeper return addresses `outer_pcs`.
+void ResolveSite(const symbols::GoBinary& bin, uint64_t pc, const std::vector<uint64_t>& outer_pcs,
+                 uint32_t depth, CallsiteRow& row) {
+  auto res = bin.Resolve(ElfVaddr{pc}, symbols::PcKind::kReturnAddress);
+  auto user = std::find_if(res.frames.begin(), res.frames.end(),
+                           [](const symbols::Frame& f) { return !IsRuntimeFrame(f); });
+  if (user != res.frames.end()) {
+    row.site = ToSourceFrame(*user);
+    for (auto f = user + 1; f != res.frames.end() && row.stack.size() < depth; ++f) {
+      row.stack.push_back(ToSourceFrame(*f));
+    }
+  } else if (!res.frames.empty()) {
+    row.site = ToSourceFrame(res.frames.front());
+  } else {
+    row.site.function = fmt::format("{:#x}", pc);  // no symbol covers this PC
+  }
+  for (uint64_t outer : outer_pcs) {
+    if (row.stack.size() >= depth) break;
+    auto r = bin.Resolve(ElfVaddr{outer}, symbols::PcKind::kReturnAddress);
+    for (const auto& f : r.frames) {
+      if (row.stack.size() >= depth) break;
+      row.stack.push_back(ToSourceFrame(f));
+    }
+  }
+}
+
+// What the user wrote: `[]T` for an append (the probe sees the element type T), the map's own
+// type for map rows. Map growth also allocates runtime-internal objects (overflow lists,
+// mapextra) whose types mean nothing to the user: those get no type (their rows merge into the
+// line's map row).
+std::string ReportedTypeName(const symbols::GoBinary& bin, uint64_t type_addr, bool is_map) {
+  std::string type;
+  if (type_addr) {
+    if (auto name = bin.TypeName(ElfVaddr{type_addr})) type = *name;
+  }
+  if (!is_map) return type.empty() ? type : "[]" + type;
+  type = MapTypeName(type);
+  return type.starts_with("map[") ? type : std::string();
+}
+
+// Adds one part's retention to its row. Retention adds up only if every part of the row is
+// known (`known`, and no earlier part was unjudged); once a part is not, the row has no figures.
+void AddRetention(CallsiteRow& r, const SiteRetention& ret, bool known, bool& unjudged) {
+  if (known && !unjudged) {
+    r.retained_objects = r.retained_objects.value_or(0) + ret.retained_objects;
+    r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
+    r.retained_growth_bytes_per_s =
+        r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
+    r.leaking = r.leaking || ret.Leaking();
+    return;
+  }
+  unjudged = true;
+  r.retained_objects.reset();
+  r.retained_bytes.reset();
+  r.retained_growth_bytes_per_s.reset();
+  r.leaking = false;
+}
+
+// Leaking call sites first (fastest growth first), then by bytes allocated.
+void SortRows(std::vector<CallsiteRow>& rows) {
+  std::stable_sort(rows.begin(), rows.end(), [](const CallsiteRow& a, const CallsiteRow& b) {
+    if (a.leaking != b.leaking) return a.leaking;
+    if (a.leaking) {
+      return a.retained_growth_bytes_per_s.value_or(0) > b.retained_growth_bytes_per_s.value_or(0);
+    }
+    return a.alloc_bytes > b.alloc_bytes;
+  });
+}
+
+}  // namespace
+
 std::vector<CallsiteRow> Aggregator::Rows() const {
   // Several PCs can share one source line (loop unrolling, two appends on a line): merge by what
   // the user sees.
@@ -286,84 +360,32 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     const symbols::GoBinary& bin = *key.binary->binary;
     CallsiteRow row;
     row.kind = ReportKind(static_cast<gr_kind>(key.kind));
-    auto res = bin.Resolve(ElfVaddr{key.pc}, symbols::PcKind::kReturnAddress);
-    auto user = std::find_if(res.frames.begin(), res.frames.end(),
-                             [](const symbols::Frame& f) { return !IsRuntimeFrame(f); });
-    if (user != res.frames.end()) {
-      row.site = ToSourceFrame(*user);
-      for (auto f = user + 1; f != res.frames.end() && row.stack.size() < report_stack_depth_; ++f) {
-        row.stack.push_back(ToSourceFrame(*f));
-      }
-    } else if (!res.frames.empty()) {
-      row.site = ToSourceFrame(res.frames.front());
-    } else {
-      row.site.function = fmt::format("{:#x}", key.pc);  // no symbol covers this PC
-    }
-    for (uint64_t outer : stats.outer_pcs) {
-      if (row.stack.size() >= report_stack_depth_) break;
-      auto r = bin.Resolve(ElfVaddr{outer}, symbols::PcKind::kReturnAddress);
-      for (const auto& f : r.frames) {
-        if (row.stack.size() >= report_stack_depth_) break;
-        row.stack.push_back(ToSourceFrame(f));
-      }
-    }
-    std::string type;
-    if (key.type) {
-      if (auto name = bin.TypeName(ElfVaddr{key.type})) type = *name;
-    }
-    // What the user wrote: `[]T` for an append (the probe sees the element type T), the map's own
-    // type for map rows. Map growth also allocates runtime-internal objects (overflow lists,
-    // mapextra) whose types mean nothing to the user: such rows merge into the line's map row.
+    ResolveSite(bin, key.pc, stats.outer_pcs, report_stack_depth_, row);
     const bool is_map = key.kind != GR_KIND_SLICE_GROW;
-    if (!is_map && !type.empty()) {
-      type = "[]" + type;
-    } else if (is_map) {
-      type = MapTypeName(type);
-      if (!type.starts_with("map[")) type.clear();
-    }
-    row.type = type;
-    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : type};
-    auto [it, inserted] = merged.try_emplace(rk, std::move(row));
+    row.type = ReportedTypeName(bin, key.type, is_map);
+    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};
+    auto [it, inserted] = merged.try_emplace(rk, std::move(row));  // moves only if inserted
     if (!inserted) {
       if (it->second.stack.empty()) it->second.stack = row.stack;
-      if (it->second.type.empty()) it->second.type = type;
+      if (it->second.type.empty()) it->second.type = row.type;
     }
     CallsiteRow& r = it->second;
     r.alloc_objects += stats.objects;
     r.heap_objects += stats.heap_objects;
     r.alloc_bytes += stats.bytes;
     r.assigns += stats.assigns;
-    // Retention adds up only if every part of the row is known. A part with no allocation of
-    // its own to judge (assigns only; events whose objects are tracked by other events) adds
-    // nothing either way.
+    // A part with no allocation of its own to judge (assigns only; events whose objects are
+    // tracked by other events) adds nothing either way.
     const SiteRetention& ret = stats.retention;
     if (ret.addressed == 0 && ret.unaddressed == 0) continue;
-    const bool known = retention_ && ret.checked && ret.complete();
-    if (known && !unjudged.contains(rk)) {
-      r.retained_objects = r.retained_objects.value_or(0) + ret.retained_objects;
-      r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
-      r.retained_growth_bytes_per_s =
-          r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
-      r.leaking = r.leaking || ret.Leaking();
-    } else {
-      unjudged.insert(rk);
-      r.retained_objects.reset();
-      r.retained_bytes.reset();
-      r.retained_growth_bytes_per_s.reset();
-      r.leaking = false;
-    }
+    bool row_unjudged = unjudged.contains(rk);
+    AddRetention(r, ret, retention_ && ret.checked && ret.complete(), row_unjudged);
+    if (row_unjudged) unjudged.insert(rk);
   }
   std::vector<CallsiteRow> rows;
   rows.reserve(merged.size());
   for (auto& [k, r] : merged) rows.push_back(std::move(r));
-  // Leaking call sites first (fastest growth first), then by bytes allocated.
-  std::stable_sort(rows.begin(), rows.end(), [](const CallsiteRow& a, const CallsiteRow& b) {
-    if (a.leaking != b.leaking) return a.leaking;
-    if (a.leaking) {
-      return a.retained_growth_bytes_per_s.value_or(0) > b.retained_growth_bytes_per_s.value_or(0);
-    }
-    return a.alloc_bytes > b.alloc_bytes;
-  });
+  SortRows(rows);
   return rows;
 }
 

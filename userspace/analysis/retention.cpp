@@ -101,10 +101,24 @@ bool RetentionTracker::SweepBegan(const std::unordered_map<pid_t, uint32_t>& mar
   return true;
 }
 
+void RetentionTracker::PublishFigures(const SiteTotals& fresh,
+                                      const std::unordered_set<SiteRetention*>& stale,
+                                      double now_s) {
+  for (SiteRetention* site : sites_) {
+    if (stale.count(site) && !fresh.count(site)) continue;
+    auto f = fresh.find(site);
+    site->retained_objects = f == fresh.end() ? 0 : f->second.first;
+    site->retained_bytes = f == fresh.end() ? 0 : f->second.second;
+    site->checked = true;
+    site->history.emplace_back(now_s, site->retained_bytes);
+    while (site->history.size() > SiteRetention::kHistory) site->history.pop_front();
+  }
+}
+
 RetentionCheck RetentionTracker::Check(double now_s) {
   const auto start = std::chrono::steady_clock::now();
   RetentionCheck result;
-  std::unordered_map<SiteRetention*, std::pair<uint64_t, uint64_t>> fresh;  // objects, bytes
+  SiteTotals fresh;
   std::unordered_set<SiteRetention*> stale;  // sites of processes that could not be read
   std::vector<TrackedObject> chunk;
   chunk.reserve(kCheckChunk);
@@ -167,15 +181,7 @@ RetentionCheck RetentionTracker::Check(double now_s) {
     p.objects.shrink_to_fit();
     ++it;
   }
-  for (SiteRetention* site : sites_) {
-    if (stale.count(site) && !fresh.count(site)) continue;
-    auto f = fresh.find(site);
-    site->retained_objects = f == fresh.end() ? 0 : f->second.first;
-    site->retained_bytes = f == fresh.end() ? 0 : f->second.second;
-    site->checked = true;
-    site->history.emplace_back(now_s, site->retained_bytes);
-    while (site->history.size() > SiteRetention::kHistory) site->history.pop_front();
-  }
+  PublishFigures(fresh, stale, now_s);
   checks_++;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   last_check_s_ = result.seconds;

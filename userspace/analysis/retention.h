@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "userspace/process/heap_reader.h"
@@ -125,6 +126,13 @@ class RetentionTracker {
     std::unique_ptr<HeapReader> reader;
     std::vector<Object> objects;
   };
+  // Per site: retained objects and bytes found by this check.
+  using SiteTotals = std::unordered_map<SiteRetention*, std::pair<uint64_t, uint64_t>>;
+  // Sets every site's retained figures from `fresh` and appends them to its history; a site only
+  // in `stale` (its process could not be read) keeps its previous figures.
+  void PublishFigures(const SiteTotals& fresh, const std::unordered_set<SiteRetention*>& stale,
+                      double now_s);
+
   std::unordered_map<pid_t, Process> processes_;
   std::vector<SiteRetention*> sites_;  // every site that ever had a tracked object
   uint64_t checks_ = 0;

@@ -381,11 +381,12 @@ std::string ProbePlan::Describe() const {
   return out;
 }
 
-Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts) {
-  const symbols::GoVersion& v = binary.build_info().go_version;
+namespace {
+
+// Go releases goretain knows: the register ABI (go1.17) up to the newest verified layouts.
+Status CheckSupported(const symbols::GoVersion& v, const std::string& path) {
   if (v.major == 0) {
-    return MakeError(ErrorCode::kUnsupported,
-                     "cannot tell the Go version of " + binary.elf().path() + " (no build info)");
+    return MakeError(ErrorCode::kUnsupported, "cannot tell the Go version of " + path + " (no build info)");
   }
   if (!v.AtLeast(1, kMinGoMinor)) {
     return MakeError(ErrorCode::kUnsupported,
@@ -398,34 +399,25 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
                                  "layouts are unverified (hint: upgrade goretain)",
                                  v.raw, kMaxGoMinor));
   }
-  // Swiss maps from go1.24 unless the binary was built with GOEXPERIMENT=noswissmap: tell by
-  // what the runtime contains, not by the version alone.
-  const bool swiss = binary.FindFunction("internal/runtime/maps.(*Map).growToSmall") != nullptr ||
-                     (v.AtLeast(1, 24) && !binary.FindFunction("runtime.hashGrow"));
+  return Ok{};
+}
 
-  ProbePlan plan{v, swiss, {}, 0, {}};
-  // The runtime's code range, for the BPF frame walk (see gr_probe_spec.runtime_lo).
-  uint64_t runtime_lo = UINT64_MAX, runtime_hi = 0;
+// The runtime's code range, for the BPF frame walk (see gr_probe_spec.runtime_lo).
+std::pair<uint64_t, uint64_t> RuntimeCodeRange(const symbols::GoBinary& binary) {
+  uint64_t lo = UINT64_MAX, hi = 0;
   for (const symbols::Function& fn : binary.functions()) {
     if (fn.name.starts_with("runtime.") || fn.name.starts_with("internal/runtime/")) {
-      runtime_lo = std::min(runtime_lo, fn.entry.value);
-      runtime_hi = std::max(runtime_hi, fn.end.value);
+      lo = std::min(lo, fn.entry.value);
+      hi = std::max(hi, fn.end.value);
     }
   }
-  auto add = [&](const std::string& symbol, ElfVaddr entry, ElfVaddr at, bool on_check,
-                 gr_probe_spec spec) -> Status {
-    auto off = binary.elf().ToFileOffset(at);
-    if (!off) {
-      return MakeError(ErrorCode::kBadInput,
-                       fmt::format("{} at {:#x} is not in a loadable segment of {}", symbol,
-                                   at.value, binary.elf().path()));
-    }
-    spec.runtime_lo = runtime_lo;
-    spec.runtime_hi = runtime_hi;
-    plan.probes.push_back(PlannedProbe{symbol, entry, at, *off, on_check, spec});
-    return Ok{};
-  };
+  return {lo, hi};
+}
 
+// Entry probes on the allocators, on the JBE of their stack check where they have one.
+Status AddEntryProbes(const symbols::GoBinary& binary, bool swiss, const PlanOptions& opts,
+                      const AddProbe& add) {
+  const symbols::GoVersion& v = binary.build_info().go_version;
   for (const EntryProbe& t : EntryProbesFor(v, swiss, opts)) {
     const symbols::Function* fn = binary.FindFunction(t.symbol);
     if (!fn) {
@@ -444,6 +436,35 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     }
     if (auto s = add(t.symbol, fn->entry, at, branch.has_value(), spec); !s) return s.error();
   }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts) {
+  const symbols::GoVersion& v = binary.build_info().go_version;
+  if (auto s = CheckSupported(v, binary.elf().path()); !s) return s.error();
+  // Swiss maps from go1.24 unless the binary was built with GOEXPERIMENT=noswissmap: tell by
+  // what the runtime contains, not by the version alone.
+  const bool swiss = binary.FindFunction("internal/runtime/maps.(*Map).growToSmall") != nullptr ||
+                     (v.AtLeast(1, 24) && !binary.FindFunction("runtime.hashGrow"));
+
+  ProbePlan plan{v, swiss, {}, 0, {}};
+  const auto [runtime_lo, runtime_hi] = RuntimeCodeRange(binary);
+  AddProbe add = [&](const std::string& symbol, ElfVaddr entry, ElfVaddr at, bool on_check,
+                     gr_probe_spec spec) -> Status {
+    auto off = binary.elf().ToFileOffset(at);
+    if (!off) {
+      return MakeError(ErrorCode::kBadInput,
+                       fmt::format("{} at {:#x} is not in a loadable segment of {}", symbol,
+                                   at.value, binary.elf().path()));
+    }
+    spec.runtime_lo = runtime_lo;
+    spec.runtime_hi = runtime_hi;
+    plan.probes.push_back(PlannedProbe{symbol, entry, at, *off, on_check, spec});
+    return Ok{};
+  };
+  if (auto s = AddEntryProbes(binary, swiss, opts, add); !s) return s.error();
 
   // Map growth: a probe on each allocating CALL inside the runtime's map functions.
   std::vector<CallProbe> callees = GrowthCallees();

@@ -78,6 +78,89 @@ constexpr size_t kMaxTrackedInstructions = 32;
 
 }  // namespace
 
+namespace {
+
+// Where the tracked value is: registers (enum gr_reg numbering) and [RSP + offset] stack slots.
+struct ValueCopies {
+  std::bitset<GR_NUM_REGS> regs;
+  std::set<int64_t> slots;
+  bool empty() const { return regs.none() && slots.empty(); }
+};
+
+// A 64-bit MOV copies the value between registers and stack slots (or overwrites a copy).
+// False if the stack pointer is written (the slots would move).
+bool ApplyMove(const cs_x86& x86, ValueCopies& v) {
+  const cs_x86_op& dst = x86.operands[0];
+  const cs_x86_op& src = x86.operands[1];
+  bool holds = false;
+  if (src.type == X86_OP_REG) {
+    const int r = FullRegister(src.reg);
+    holds = r >= 0 && v.regs.test(r);
+  } else if (auto slot = StackSlot(src)) {
+    holds = v.slots.count(*slot) > 0;
+  }
+  if (dst.type == X86_OP_REG) {
+    const int r = FullRegister(dst.reg);
+    if (r == GR_REG_SP) return false;
+    if (r >= 0) v.regs.set(r, holds);
+  } else if (auto slot = StackSlot(dst)) {
+    if (holds) {
+      v.slots.insert(*slot);
+    } else {
+      v.slots.erase(*slot);
+    }
+  }
+  return true;
+}
+
+// Anything else that writes a register or a stack slot destroys the value there (an 8-byte
+// slot partly overwritten by a narrower store too). False if the stack pointer is written or
+// the instruction's accesses are unknown.
+bool ApplyClobbers(csh handle, const cs_insn& insn, ValueCopies& v) {
+  const cs_x86& x86 = insn.detail->x86;
+  cs_regs read, written;
+  uint8_t nread = 0, nwritten = 0;
+  if (cs_regs_access(handle, &insn, read, &nread, written, &nwritten) != CS_ERR_OK) return false;
+  for (uint8_t w = 0; w < nwritten; w++) {
+    const int r = FullRegister(written[w]);
+    if (r == GR_REG_SP) return false;
+    if (r >= 0) v.regs.reset(r);
+  }
+  for (int o = 0; o < x86.op_count; o++) {
+    const cs_x86_op& op = x86.operands[o];
+    if (!(op.access & CS_AC_WRITE)) continue;
+    if (auto slot = StackSlot(op)) v.slots.erase(*slot);
+    if (op.type == X86_OP_MEM && op.mem.base == X86_REG_RSP) {
+      const int64_t d = op.mem.disp;
+      for (auto it = v.slots.begin(); it != v.slots.end();) {
+        it = (*it > d - 8 && *it < d + op.size) ? v.slots.erase(it) : std::next(it);
+      }
+    }
+  }
+  return true;
+}
+
+// The probe at an emulated instruction reads the value where it is: a register first, else a slot.
+std::optional<ReturnValueProbe> ProbeAt(const cs_insn& insn, uint64_t entry, const ValueCopies& v,
+                                        bool merged) {
+  for (int r = 0; r < GR_NUM_REGS; r++) {
+    if (v.regs.test(r) && r != GR_REG_SP) {
+      return ReturnValueProbe{insn.address - entry, ValueLocation{true, uint8_t(r), 0}, merged};
+    }
+  }
+  if (v.slots.empty()) return std::nullopt;
+  return ReturnValueProbe{insn.address - entry,
+                          ValueLocation{false, 0, static_cast<int32_t>(*v.slots.begin())}, merged};
+}
+
+bool IsControlTransfer(csh handle, const cs_insn& insn) {
+  cs_insn* i = const_cast<cs_insn*>(&insn);
+  return cs_insn_group(handle, i, CS_GRP_JUMP) || cs_insn_group(handle, i, CS_GRP_RET) ||
+         cs_insn_group(handle, i, CS_GRP_CALL) || cs_insn_group(handle, i, CS_GRP_INT);
+}
+
+}  // namespace
+
 std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
                                                      uint64_t call_offset) {
   X86Decoder cs;
@@ -104,82 +187,20 @@ std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> co
   }
   if (call == n || insns[call].id != X86_INS_CALL) return std::nullopt;
 
-  std::bitset<GR_NUM_REGS> regs;  // registers holding the value
-  std::set<int64_t> slots;        // stack slots holding it
-  regs.set(GR_REG_AX);
+  ValueCopies value;
+  value.regs.set(GR_REG_AX);
   bool merged = false;
   for (size_t i = call + 1; i < n && i <= call + kMaxTrackedInstructions; i++) {
     const cs_insn& insn = insns[i];
     merged = merged || targets.count(insn.address) > 0;
-    if (IsEmulatedBranch(cs.handle(), insn)) {
-      for (int r = 0; r < GR_NUM_REGS; r++) {
-        if (regs.test(r) && r != GR_REG_SP) {
-          return ReturnValueProbe{insn.address - entry, ValueLocation{true, uint8_t(r), 0}, merged};
-        }
-      }
-      if (!slots.empty()) {
-        return ReturnValueProbe{insn.address - entry,
-                                ValueLocation{false, 0, static_cast<int32_t>(*slots.begin())},
-                                merged};
-      }
+    if (IsEmulatedBranch(cs.handle(), insn)) return ProbeAt(insn, entry, value, merged);
+    if (IsControlTransfer(cs.handle(), insn)) return std::nullopt;  // indirect or not emulated
+    const cs_x86& x86 = insn.detail->x86;
+    const bool is_move = insn.id == X86_INS_MOV && x86.op_count == 2 && x86.operands[0].size == 8;
+    if (!(is_move ? ApplyMove(x86, value) : ApplyClobbers(cs.handle(), insn, value))) {
       return std::nullopt;
     }
-    if (cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_JUMP) ||
-        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_RET) ||
-        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_CALL) ||
-        cs_insn_group(cs.handle(), const_cast<cs_insn*>(&insn), CS_GRP_INT)) {
-      return std::nullopt;  // indirect or non-emulated control transfer
-    }
-
-    const cs_x86& x86 = insn.detail->x86;
-    // 64-bit MOVs copy the value between registers and stack slots.
-    if (insn.id == X86_INS_MOV && x86.op_count == 2 && x86.operands[0].size == 8) {
-      const cs_x86_op& dst = x86.operands[0];
-      const cs_x86_op& src = x86.operands[1];
-      bool holds = false;
-      if (src.type == X86_OP_REG) {
-        const int r = FullRegister(src.reg);
-        holds = r >= 0 && regs.test(r);
-      } else if (auto slot = StackSlot(src)) {
-        holds = slots.count(*slot) > 0;
-      }
-      if (dst.type == X86_OP_REG) {
-        const int r = FullRegister(dst.reg);
-        if (r == GR_REG_SP) return std::nullopt;
-        if (r >= 0) regs.set(r, holds);
-      } else if (auto slot = StackSlot(dst)) {
-        if (holds) {
-          slots.insert(*slot);
-        } else {
-          slots.erase(*slot);
-        }
-      }
-    } else {
-      // Anything else that writes a register or a stack slot destroys the value there.
-      cs_regs read, written;
-      uint8_t nread = 0, nwritten = 0;
-      if (cs_regs_access(cs.handle(), &insn, read, &nread, written, &nwritten) != CS_ERR_OK) {
-        return std::nullopt;
-      }
-      for (uint8_t w = 0; w < nwritten; w++) {
-        const int r = FullRegister(written[w]);
-        if (r == GR_REG_SP) return std::nullopt;  // the stack slots would move
-        if (r >= 0) regs.reset(r);
-      }
-      for (int o = 0; o < x86.op_count; o++) {
-        if (x86.operands[o].access & CS_AC_WRITE) {
-          if (auto slot = StackSlot(x86.operands[o])) slots.erase(*slot);
-          // An 8-byte slot partly overwritten by a narrower store.
-          if (x86.operands[o].type == X86_OP_MEM && x86.operands[o].mem.base == X86_REG_RSP) {
-            const int64_t d = x86.operands[o].mem.disp;
-            for (auto it = slots.begin(); it != slots.end();) {
-              it = (*it > d - 8 && *it < d + x86.operands[o].size) ? slots.erase(it) : std::next(it);
-            }
-          }
-        }
-      }
-    }
-    if (regs.none() && slots.empty()) return std::nullopt;
+    if (value.empty()) return std::nullopt;
   }
   return std::nullopt;
 }

@@ -101,6 +101,10 @@ struct CheckStats {
   double seconds = 0;
 };
 
+namespace heap_reader_detail {
+struct Span;  // one span as a check reads it (heap_reader.cpp)
+}
+
 class HeapReader {
  public:
   // Checks the process can be read and the layout fits it (mheap_.sweepgen is even).
@@ -126,6 +130,25 @@ class HeapReader {
   HeapReader(pid_t pid, const HeapLayout& layout, uint64_t load_bias);
   // Reads mheap_.arenas[0] and checks the layout fits (sets l2_).
   Status Validate();
+
+  // The steps of Check, in order, on one check's working state (heap_reader.cpp).
+  struct CheckPass;
+  // 1. The heapArena pointers of the objects' arenas (cached: arenas are never freed).
+  Status ReadArenas(CheckPass& c);
+  // 2. The 4 KiB pages of heapArena.spans (512 heap pages each) that cover the objects.
+  Status ReadSpanTablePages(CheckPass& c);
+  // 3. The distinct spans the objects lie in (objects on unreadable pages: kUnreadable).
+  void FindSpans(CheckPass& c);
+  // 4. Span structs and bitmaps, in batches: [h, structs], then the bitmaps the sweep state
+  // calls for, then [h, span sweepgens] again; a span whose sweepgen (or h) moved meanwhile, or
+  // that is being swept, is read again, up to kMaxAttempts times.
+  Status ReadSpans(CheckPass& c);
+  // One batch of step 4; spans to read again go to `retry`.
+  Status ReadSpanBatch(CheckPass& c, std::span<const uint32_t> batch, std::vector<uint32_t>& retry);
+  // Whether a read span is settled (stable and decidable); false: read it again.
+  bool SettleSpan(heap_reader_detail::Span& s, bool stable, bool bits_ok);
+  // 5. Each object's verdict from its span.
+  void Decide(CheckPass& c);
 
   pid_t pid_;
   HeapLayout layout_;
