@@ -1,10 +1,13 @@
 #include "userspace/goruntime/heap_layout.h"
 
 #include <elf.h>
+#include <fmt/format.h>
 
+#include <iterator>
 #include <string>
 #include <string_view>
 
+#include "userspace/goruntime/go_releases.h"
 #include "userspace/goruntime/heap_code.h"
 
 namespace goretain {
@@ -32,6 +35,9 @@ constexpr VersionOffsets kOffsets[] = {
     {26, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
     {27, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
 };
+static_assert(kOffsets[0].minor == kMinGoMinor &&
+                  std::size(kOffsets) == kMaxGoMinor - kMinGoMinor + 1,
+              "one heap layout row per supported release");
 
 bool HasExperiment(const std::string& raw, std::string_view name) {
   const size_t x = raw.find(" X:");
@@ -64,7 +70,8 @@ Result<HeapLayout> HeapLayout::For(const symbols::GoBinary& binary) {
   }
   if (!off) {
     return MakeError(ErrorCode::kUnsupported,
-                     "heap liveness does not support " + name + " (supported: go1.17 to go1.27)");
+                     fmt::format("heap liveness does not support {} (supported: go1.{} to go1.{})",
+                                 name, kMinGoMinor, kMaxGoMinor));
   }
   if (v.minor >= 22 && HasExperiment(v.raw, "noallocheaders")) {
     return MakeError(ErrorCode::kUnsupported,

@@ -9,6 +9,7 @@
 
 #include "symbols/go_binary.h"
 #include "symbols/result.h"
+#include "userspace/goruntime/go_releases.h"
 #include "goretain.h"
 
 namespace goretain {
@@ -55,10 +56,6 @@ struct PlanOptions {
   bool caller_completions = true;
 };
 
-// Releases supported: Go 1.17 introduced the register ABI on amd64; 1.27 is the newest whose
-// runtime layouts goretain knows. A newer one is refused rather than measured wrongly.
-inline constexpr int kMinGoMinor = 17;
-inline constexpr int kMaxGoMinor = 27;
 
 // Errors: kUnsupported (Go version too old or unknown, architecture, a required runtime function
 // missing), kBadInput (a probe address outside the file's loadable segments).
