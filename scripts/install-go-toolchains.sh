@@ -22,7 +22,7 @@ build=$(cd "$build" && pwd)
 
 # Debian's suites for each release: 1.21-1.23 in bookworm-backports, 1.24 in trixie, 1.26 and
 # 1.27 in trixie-backports (also in forky and sid). apt takes the newest version it finds.
-versions=(${GORETAIN_GO_VERSIONS:-21 22 23 24 26 27})
+read -r -a versions <<<"${GORETAIN_GO_VERSIONS:-21 22 23 24 26 27}"
 suites=(bookworm-backports trixie trixie-backports)
 
 top=$build/go-toolchains
@@ -53,8 +53,9 @@ if ((${#missing[@]} == 0)); then
   exit 0
 fi
 
-command -v apt-get >/dev/null && command -v dpkg >/dev/null ||
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
   fail "apt-get and dpkg are needed (a Debian system)"
+fi
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [[ -r $keyring ]] || fail "$keyring is missing (hint: apt-get install debian-archive-keyring)"
 
@@ -62,6 +63,7 @@ keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 # (one-line *.list or deb822 *.sources), else the CDN.
 find_mirror() {
   local codename="" f
+  # shellcheck disable=SC1091
   codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || true
   [[ -n $codename ]] || codename=bookworm
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
@@ -102,38 +104,43 @@ mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$aptdir/sourc
 } >"$aptdir/sources.list"
 
 arch=$(dpkg --print-architecture)
-# Every directory apt reads its sources, pins and state from is ours; the machine's apt.conf.d
-# stays in effect (proxies) except for its hooks, which must not run for this private update.
-apt_opts=(
-  -q -o Dir::Etc::SourceList="$aptdir/sources.list"
-  -o Dir::Etc::SourceParts="$aptdir/sources.list.d"
-  -o Dir::Etc::Preferences="$aptdir/preferences"
-  -o Dir::Etc::PreferencesParts="$aptdir/preferences.d"
-  -o Dir::State="$aptdir" -o Dir::State::Lists="$aptdir/lists"
-  -o Dir::State::Status="$aptdir/status"
-  -o Dir::Cache="$aptdir/cache"
-  -o APT::Architecture="$arch" -o APT::Architectures::="$arch"
-  -o Acquire::Languages=none -o Acquire::Retries=3
-  -o APT::Update::Pre-Invoke::= -o APT::Update::Post-Invoke::=
-  -o APT::Update::Post-Invoke-Success::=
-  -o APT::Get::List-Cleanup=true
-)
+# Every directory apt reads its sources, pins and state from is ours. The machine's apt.conf.d
+# stays in effect (proxies) but for its hooks, which must not run for this private update.
+cat >"$aptdir/apt.conf" <<EOF
+Dir::Etc::SourceList "$aptdir/sources.list";
+Dir::Etc::SourceParts "$aptdir/sources.list.d";
+Dir::Etc::Preferences "$aptdir/preferences";
+Dir::Etc::PreferencesParts "$aptdir/preferences.d";
+Dir::State "$aptdir";
+Dir::State::Lists "$aptdir/lists";
+Dir::State::Status "$aptdir/status";
+Dir::Cache "$aptdir/cache";
+APT::Architecture "$arch";
+#clear APT::Architectures;
+APT::Architectures { "$arch"; };
+Acquire::Languages "none";
+Acquire::Retries "3";
+#clear APT::Update::Pre-Invoke;
+#clear APT::Update::Post-Invoke;
+#clear APT::Update::Post-Invoke-Success;
+EOF
 if [[ $(id -u) -eq 0 ]]; then
   # apt downloads as _apt when run as root; these directories are root's.
-  apt_opts+=(-o APT::Sandbox::User=root)
+  echo 'APT::Sandbox::User "root";' >>"$aptdir/apt.conf"
 fi
+apt_opts=(-q -c "$aptdir/apt.conf")
 
 # Network hiccups: apt retries each file; the whole step is tried three times.
 retry() {
   local i
   for i in 1 2 3; do
     "$@" >>"$log" 2>&1 && return 0
-    sleep $((i * 5))
+    ((i == 3)) || sleep $((i * 5))
   done
   return 1
 }
 
-retry apt-get "${apt_opts[@]}" update ||
+retry apt-get "${apt_opts[@]}" --error-on=any update ||
   fail "apt-get update of $mirror (${suites[*]}) failed (see $log)"
 
 pkgs=()
