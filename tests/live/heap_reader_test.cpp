@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "symbols/go_binary.h"
+#include "tests/support/liveness_target.h"
 #include "tests/support/npm_go_binaries.h"
 #include "userspace/process/process.h"
 
@@ -120,11 +121,6 @@ GroundTruth ReadGroundTruth(Target& t) {
   }
   ADD_FAILURE() << "target ended before printing 'ready'";
   return g;
-}
-
-std::string TargetPath(const std::string& variant) {
-  std::string p = std::string(GORETAIN_TARGETS_DIR) + "/liveness";
-  return variant == "default" ? p : p + "-" + variant;
 }
 
 // Everything needed to read one running target.
@@ -234,11 +230,11 @@ TEST(HeapReaderLive, RealBinariesAllGoroutinesLive) {
 class HeapReaderVariants : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(HeapReaderVariants, LiveAndDeadExactly) {
-  Target t({TargetPath(GetParam())});
+  Target t({LivenessTargetPath(GetParam())});
   ASSERT_GT(t.pid(), 0);
   GroundTruth g = ReadGroundTruth(t);
   ASSERT_GT(g.objects.size(), 4000u);
-  Attached a = AttachTo(TargetPath(GetParam()), t.pid());
+  Attached a = AttachTo(LivenessTargetPath(GetParam()), t.pid());
   ASSERT_TRUE(a.reader);
   auto h = a.reader->ReadSweepgen();
   ASSERT_TRUE(h.ok());
@@ -279,9 +275,9 @@ INSTANTIATE_TEST_SUITE_P(Variants, HeapReaderVariants,
 TEST(HeapReaderLive, SlotReuse) {
   for (const char* variant : {"default", "pie"}) {
     SCOPED_TRACE(variant);
-    Target t({TargetPath(variant)});
+    Target t({LivenessTargetPath(variant)});
     GroundTruth g = ReadGroundTruth(t);
-    Attached a = AttachTo(TargetPath(variant), t.pid());
+    Attached a = AttachTo(LivenessTargetPath(variant), t.pid());
     ASSERT_TRUE(a.reader);
     t.Send("churn");
     std::string line;
@@ -328,9 +324,9 @@ TEST(HeapReaderLive, SlotReuse) {
 
 // GCs run while the reader reads: whatever the sweep state of each span, never a wrong answer.
 TEST(HeapReaderLive, ConcurrentGcCycles) {
-  Target t({TargetPath("default")});
+  Target t({LivenessTargetPath("default")});
   GroundTruth g = ReadGroundTruth(t);
-  Attached a = AttachTo(TargetPath("default"), t.pid());
+  Attached a = AttachTo(LivenessTargetPath("default"), t.pid());
   ASSERT_TRUE(a.reader);
   const auto objs = Objects(g, true);
   std::atomic<bool> stop{false};
@@ -370,9 +366,9 @@ TEST(HeapReaderLive, ConcurrentGcCycles) {
 
 // The target dies while Check runs: a clean kNotFound error, never a wrong answer.
 TEST(HeapReaderLive, TargetExitsMidCheck) {
-  Target t({TargetPath("default"), "bench", "300000"});
+  Target t({LivenessTargetPath("default"), "bench", "300000"});
   GroundTruth g = ReadGroundTruth(t);
-  Attached a = AttachTo(TargetPath("default"), t.pid());
+  Attached a = AttachTo(LivenessTargetPath("default"), t.pid());
   ASSERT_TRUE(a.reader);
   const auto objs = Objects(g, true);
   std::thread killer([&] {
@@ -409,10 +405,10 @@ TEST(HeapReaderLive, TargetExitsMidCheck) {
 TEST(HeapReaderBench, CheckPer100k) {
   const char* env = std::getenv("GORETAIN_LIVENESS_OBJECTS");
   const int n = env ? std::atoi(env) : 200000;
-  Target t({TargetPath("default"), "bench", std::to_string(n)});
+  Target t({LivenessTargetPath("default"), "bench", std::to_string(n)});
   GroundTruth g = ReadGroundTruth(t);
   ASSERT_GE(g.objects.size(), static_cast<size_t>(n));
-  Attached a = AttachTo(TargetPath("default"), t.pid());
+  Attached a = AttachTo(LivenessTargetPath("default"), t.pid());
   ASSERT_TRUE(a.reader);
   auto all = Objects(g, true);
 

@@ -13,15 +13,12 @@
 #include <vector>
 
 #include "symbols/go_binary.h"
+#include "tests/support/liveness_target.h"
 #include "tests/support/npm_go_binaries.h"
 
 namespace goretain {
 namespace {
 
-std::string TargetPath(const std::string& variant) {
-  std::string p = std::string(GORETAIN_TARGETS_DIR) + "/liveness";
-  return variant == "default" ? p : p + "-" + variant;
-}
 TEST(HeapLiveness, DecisionRule) {
   uint8_t bits[4] = {0b00000101, 0, 0, 0};  // objects 0 and 2
   SpanSnapshot s;
@@ -164,8 +161,8 @@ void ExpectCodeMatchesSymbol(const std::string& path) {
 }
 
 TEST(HeapLayout, MheapFromCodeMatchesSymbol) {
-  for (const char* v : {"default", "pie", "noopt"}) ExpectCodeMatchesSymbol(TargetPath(v));
-  auto stripped = symbols::GoBinary::Open(TargetPath("stripped"));
+  for (const char* v : {"default", "pie", "noopt"}) ExpectCodeMatchesSymbol(LivenessTargetPath(v));
+  auto stripped = symbols::GoBinary::Open(LivenessTargetPath("stripped"));
   ASSERT_TRUE(stripped.ok());
   auto layout = HeapLayout::For(**stripped);
   ASSERT_TRUE(layout.ok());

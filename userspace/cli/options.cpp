@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <iostream>
 
 #include "userspace/cli/exit_codes.h"
@@ -26,6 +25,12 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   CLI::App app{kDescription, "goretain"};
   app.set_version_flag("--version", "goretain 0.1.0");
 
+  // Bad usage: one error line with the --help hint, exit code 2.
+  auto usage_error = [&](const std::string& msg) {
+    WriteErrorLine(fmt::format("{} (hint: see 'goretain --help')", msg));
+    r.exit_code = kExitBadInput;
+    return r;
+  };
   std::string format = "table";
   app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
   app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
@@ -63,9 +68,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.exit_code = kExitOk;
     return r;
   } catch (const CLI::ParseError& e) {
-    WriteErrorLine(fmt::format("{} (hint: see 'goretain --help')", e.what()));
-    r.exit_code = kExitBadInput;
-    return r;
+    return usage_error(e.what());
   }
 
   if (*sym) {
@@ -73,11 +76,6 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     return r;
   }
   t.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
-  auto usage_error = [&](const std::string& msg) {
-    WriteErrorLine(fmt::format("{} (hint: see 'goretain --help')", msg));
-    r.exit_code = kExitBadInput;
-    return r;
-  };
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");

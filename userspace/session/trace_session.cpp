@@ -2,12 +2,10 @@
 
 #include <thread>
 
-#include <errno.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
 
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
