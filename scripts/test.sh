@@ -23,4 +23,6 @@ fi
 "$root/scripts/build.sh" "$build" RelWithDebInfo
 
 cd "$build"
-ctest --output-on-failure --timeout 300 "$@"
+# Two at a time: unit and live tests are independent processes (tests/README.md); e2e tests are
+# RUN_SERIAL, so ctest runs each of them alone whatever -j says.
+ctest -j2 --output-on-failure --timeout 300 "$@"

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "harness.h"
+#include "markers.h"
 
 namespace e2e {
 namespace {
@@ -17,12 +18,8 @@ struct Totals {
 
 // Every `// want:` line of the target's source.
 std::vector<int> WantLines(const std::string& target) {
-  std::ifstream in(TargetSource(target));
   std::vector<int> lines;
-  std::string line;
-  for (int n = 1; std::getline(in, line); n++) {
-    if (line.find("// want:") != std::string::npos) lines.push_back(n);
-  }
+  for (const Marker& m : AllMarkers(target)) lines.push_back(m.line);
   return lines;
 }
 

@@ -32,12 +32,10 @@ void ExpectUnharmed(Process& demo) {
 class Cli : public E2ETest {};
 
 TEST_F(Cli, TableIsAlignedAndSortedByBytes) {
-  const fs::path go = tmp_ / "go";
-  Process target({Target("counts"), "-wait", go.string()});
-  Process gr = Goretain({"--pid", std::to_string(target.pid()), "--format", "table"});
-  ASSERT_TRUE(Attached(gr));
-  Touch(go);
-  ASSERT_EQ(target.Wait(), 0) << target.Describe();
+  Traced t;
+  ASSERT_TRUE(TraceGated({Target("counts")}, {"--format", "table"}, &t));
+  ASSERT_EQ(t.target.Wait(), 0) << t.target.Describe();
+  Process& gr = t.goretain;
   ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
 
   const std::vector<std::string> lines = Lines(gr.Stdout());

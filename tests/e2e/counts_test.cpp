@@ -23,21 +23,11 @@ class CountsPid : public E2ETest, public ::testing::WithParamInterface<std::stri
 
 TEST_P(CountsPid, ExactCountsAndBytes) {
   const std::string exe = Target("counts", GetParam());
-  const fs::path go = tmp_ / "go";
-  Process target({exe, "-wait", go.string()});
-  Process gr = Goretain({"--pid", std::to_string(target.pid()), "--format", "json"});
-  ASSERT_TRUE(Attached(gr));
-  ASSERT_TRUE(target.Running()) << "attaching disturbed the target\n" << target.Describe();
-  Touch(go);
-
-  ASSERT_EQ(target.Wait(), 0) << target.Describe();
-  EXPECT_NE(target.Stdout().find("counts: done"), std::string::npos) << target.Describe();
-  // The target exited: goretain must notice, drain, report and exit 0 on its own.
-  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
-
+  Traced t;
   json report;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
-  ExpectReportHeader(report, target.pid(), exe, 6000);
+  ASSERT_TRUE(TraceToEnd({exe}, {}, &t, &report));
+  EXPECT_NE(t.target.Stdout().find("counts: done"), std::string::npos) << t.target.Describe();
+  ExpectReportHeader(report, t.target.pid(), exe, 6000);
   for (const auto& site : CountsSites(1000, 2000, 3000)) ExpectSite(report, "counts", site);
 }
 
@@ -45,19 +35,13 @@ TEST_P(CountsPid, ExactCountsAndBytes) {
 // probe, forced with GORETAIN_UPROBE_MULTI=0. Same exact figures.
 TEST_F(E2ETest, ClassicUprobesGiveTheSameCounts) {
   const std::string exe = Target("counts");
-  const fs::path go = tmp_ / "go";
-  Process target({exe, "-wait", go.string()});
-  Process gr({"/usr/bin/env", "GORETAIN_UPROBE_MULTI=0", GoretainBin(), "-v", "--pid",
-              std::to_string(target.pid()), "--format", "json"});
-  ASSERT_TRUE(Attached(gr));
-  Touch(go);
-  ASSERT_EQ(target.Wait(), 0) << target.Describe();
-  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
-  EXPECT_EQ(gr.Stderr().find("uprobe_multi link"), std::string::npos) << "classic uprobes expected";
-  EXPECT_NE(gr.Stderr().find("attached runtime.makemap at file offset"), std::string::npos);
+  Traced t;
   json report;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
-  ExpectReportHeader(report, target.pid(), exe, 6000);
+  ASSERT_TRUE(TraceToEnd({exe}, {"-v"}, &t, &report, kTimeout, {"GORETAIN_UPROBE_MULTI=0"}));
+  const std::string err = t.goretain.Stderr();
+  EXPECT_EQ(err.find("uprobe_multi link"), std::string::npos) << "classic uprobes expected";
+  EXPECT_NE(err.find("attached runtime.makemap at file offset"), std::string::npos);
+  ExpectReportHeader(report, t.target.pid(), exe, 6000);
   for (const auto& site : CountsSites(1000, 2000, 3000)) ExpectSite(report, "counts", site);
 }
 

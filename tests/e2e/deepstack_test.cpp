@@ -12,20 +12,14 @@ class Deepstack : public E2ETest, public ::testing::WithParamInterface<std::stri
 TEST_P(Deepstack, StackGrowthIsNotCountedTwice) {
   constexpr int64_t kDepth = 299, kReps = 4, kCalls = (kDepth + 1) * kReps;
   const std::string exe = Target("deepstack", GetParam());
-  const fs::path go = tmp_ / "go";
-  Process target({exe, "-wait", go.string(), "-depth", std::to_string(kDepth), "-reps",
-                  std::to_string(kReps)});
-  Process gr = Goretain({"--pid", std::to_string(target.pid()), "--format", "json"});
-  ASSERT_TRUE(Attached(gr));
-  Touch(go);
-  ASSERT_EQ(target.Wait(60s), 0) << target.Describe();
-  EXPECT_NE(target.Stdout().find("deepstack: done " + std::to_string(kCalls)), std::string::npos)
-      << target.Describe();
-  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
-
+  Traced t;
   json report;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
-  ExpectReportHeader(report, target.pid(), exe, 3 * kCalls);
+  ASSERT_TRUE(TraceToEnd({exe, "-depth", std::to_string(kDepth), "-reps", std::to_string(kReps)},
+                         {}, &t, &report, 60s));
+  EXPECT_NE(t.target.Stdout().find("deepstack: done " + std::to_string(kCalls)),
+            std::string::npos)
+      << t.target.Describe();
+  ExpectReportHeader(report, t.target.pid(), exe, 3 * kCalls);
   ExpectSite(report, "deepstack",
              {"map.make", "hint", "main.makeMapWithHint", kCalls, 2760 * kCalls, {"map[int]int"}});
   ExpectSite(report, "deepstack",

@@ -12,16 +12,13 @@ class Growth : public E2ETest, public ::testing::WithParamInterface<std::string>
 TEST_P(Growth, MapAndSliceGrowthExact) {
   constexpr int64_t kMaps = 1000;
   const std::string exe = Target("growth", GetParam());
-  const fs::path go = tmp_ / "go";
-  Process target({exe, "-wait", go.string(), "-maps", std::to_string(kMaps), "-appends", "100000"});
-  Process gr = Goretain({"--pid", std::to_string(target.pid()), "--format", "json"});
-  ASSERT_TRUE(Attached(gr));
-  Touch(go);
-  ASSERT_EQ(target.Wait(), 0) << target.Describe();
-  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
+  Traced t;
+  json report;
+  ASSERT_TRUE(TraceToEnd({exe, "-maps", std::to_string(kMaps), "-appends", "100000"}, {}, &t,
+                         &report));
 
   std::smatch m;
-  const std::string out = target.Stdout();
+  const std::string out = t.target.Stdout();
   ASSERT_TRUE(std::regex_search(
       out, m, std::regex(R"(growth: maps=(\d+) overflow=(\d+) slice_grows=(\d+) slice_bytes=(\d+))")))
       << out;
@@ -31,9 +28,7 @@ TEST_P(Growth, MapAndSliceGrowthExact) {
   ASSERT_EQ(std::stoll(m[3]), 28);
   ASSERT_EQ(std::stoll(m[4]), 4101368);
 
-  json report;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
-  ExpectReportHeader(report, target.pid(), exe, 3 * kMaps + 28);
+  ExpectReportHeader(report, t.target.pid(), exe, 3 * kMaps + 28);
   const std::vector<std::string> map_type = {"map[string]*int"};
   // makemap_small: hmap 48 B.
   ExpectSite(report, "growth", {"map.make", "grow-map", "main.newMap", kMaps, 48 * kMaps, map_type});

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,7 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
+#include "markers.h"
+#include "tests/support/spawn.h"
 
 namespace e2e {
 
@@ -101,33 +101,13 @@ Process::Process(const std::vector<std::string>& argv, SpawnOptions opts) : argv
   out_ = opts.stdout_path.empty() ? *own_dir_ / "stdout" : opts.stdout_path;
   err_ = opts.stderr_path.empty() ? *own_dir_ / "stderr" : opts.stderr_path;
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setpgroup(&attr, 0);  // own process group: Kill() takes its children too
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> cargv;
-  for (const auto& a : argv_) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  int rc = posix_spawnp(&pid_, cargv[0], &fa, &attr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
+  try {
+    using goretain::test_support::Stdio;
+    pid_ = goretain::test_support::SpawnChild(
+        argv_, Stdio::File("/dev/null"), Stdio::File(out_.string()), Stdio::File(err_.string()));
+  } catch (...) {
     pid_ = -1;
-    throw std::runtime_error("posix_spawn " + argv_[0] + ": " + strerror(rc));
+    throw;
   }
 }
 
@@ -289,45 +269,6 @@ std::vector<json> ParseReports(const std::string& text) {
   return out;
 }
 
-namespace {
-
-struct Marker {
-  int line;
-  std::string function;
-};
-
-Marker FindMarker(const std::string& target, const std::string& kind, const std::string& label) {
-  std::ifstream f(TargetSource(target));
-  if (!f) throw std::runtime_error("cannot read " + TargetSource(target).string());
-  static const std::regex func_re(R"(^func\s+(?:\(\s*\w+\s+(\*?)\s*(\w+)\s*\)\s*)?(\w+)\s*[\[(])");
-  std::string want = "// want: " + kind + " " + label;
-  std::string line, function;
-  std::vector<Marker> found;
-  for (int n = 1; std::getline(f, line); n++) {
-    std::smatch m;
-    if (std::regex_search(line, m, func_re)) {
-      if (m[2].matched) {
-        function = m[1].length() ? "main.(*" + m[2].str() + ")." + m[3].str()
-                                 : "main." + m[2].str() + "." + m[3].str();
-      } else {
-        function = "main." + m[3].str();
-      }
-    }
-    size_t pos = line.find(want);
-    if (pos == std::string::npos) continue;
-    size_t end = pos + want.size();
-    if (end < line.size() && !isspace(static_cast<unsigned char>(line[end]))) continue;
-    found.push_back({n, function});
-  }
-  if (found.size() != 1) {
-    throw std::runtime_error("marker '" + want + "' found " + std::to_string(found.size()) +
-                             " times in " + TargetSource(target).string());
-  }
-  return found[0];
-}
-
-}  // namespace
-
 int WantLine(const std::string& target, const std::string& kind, const std::string& label) {
   return FindMarker(target, kind, label).line;
 }
@@ -436,6 +377,64 @@ Process E2ETest::Goretain(const std::vector<std::string>& args) {
                                          << reports.size() << "\n" << text.substr(0, 2000);
   *out = reports[0];
   return ::testing::AssertionSuccess();
+}
+
+Traced StartGated(const fs::path& gate, const std::vector<std::string>& target_argv,
+                  const std::vector<std::string>& goretain_args,
+                  const std::vector<std::string>& goretain_env) {
+  std::vector<std::string> argv = target_argv;
+  argv.insert(argv.end(), {"-wait", gate.string()});
+  Traced t;
+  t.target = Process(argv);
+  std::vector<std::string> gr;
+  if (!goretain_env.empty()) {
+    gr.push_back("/usr/bin/env");
+    gr.insert(gr.end(), goretain_env.begin(), goretain_env.end());
+  }
+  gr.push_back(GoretainBin());
+  gr.insert(gr.end(), goretain_args.begin(), goretain_args.end());
+  gr.insert(gr.end(), {"--pid", std::to_string(t.target.pid())});
+  t.goretain = Process(gr);
+  return t;
+}
+
+::testing::AssertionResult E2ETest::TraceGated(const std::vector<std::string>& target_argv,
+                                               const std::vector<std::string>& goretain_args,
+                                               Traced* out,
+                                               const std::vector<std::string>& goretain_env) {
+  const fs::path gate = tmp_ / ("gate-" + std::to_string(gates_++));
+  *out = StartGated(gate, target_argv, goretain_args, goretain_env);
+  ::testing::AssertionResult attached = Attached(out->goretain);
+  if (!attached) {
+    out->target.Kill();
+    return attached;
+  }
+  if (!out->target.Running()) {
+    out->goretain.Kill();
+    return ::testing::AssertionFailure() << "attaching disturbed the target\n"
+                                         << out->target.Describe();
+  }
+  Touch(gate);
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult E2ETest::TraceToEnd(const std::vector<std::string>& target_argv,
+                                               const std::vector<std::string>& goretain_args,
+                                               Traced* out, json* report,
+                                               std::chrono::milliseconds timeout,
+                                               const std::vector<std::string>& goretain_env) {
+  std::vector<std::string> args = goretain_args;
+  args.insert(args.end(), {"--format", "json"});
+  ::testing::AssertionResult traced = TraceGated(target_argv, args, out, goretain_env);
+  if (!traced) return traced;
+  if (out->target.Wait(timeout) != 0) {
+    return ::testing::AssertionFailure() << "the target failed\n" << out->target.Describe();
+  }
+  // The target exited: goretain must notice, drain, report and exit 0 on its own.
+  if (out->goretain.Wait(timeout) != 0) {
+    return ::testing::AssertionFailure() << "goretain failed\n" << out->goretain.Describe();
+  }
+  return OneReport(out->goretain.Stdout(), report);
 }
 
 void ExpectSite(const json& report, const std::string& target, const ExpectedSite& site) {

@@ -144,6 +144,19 @@ BpfObjects GoretainBpfObjects();
 // Returns a description of the leftovers, empty if none.
 std::string LeftoverBpf(const BpfObjects& before, std::chrono::milliseconds timeout = 5s);
 
+// --- a traced target ------------------------------------------------------------------------
+
+// A Go target that idles at its gate (-wait FILE) and the goretain tracing it by --pid.
+struct Traced {
+  Process target;
+  Process goretain;
+};
+// Starts target_argv + {"-wait", gate}, then goretain with goretain_args + {"--pid", PID} and
+// goretain_env (VAR=VALUE) added to its environment. Opens no gate and waits for nothing.
+Traced StartGated(const fs::path& gate, const std::vector<std::string>& target_argv,
+                  const std::vector<std::string>& goretain_args,
+                  const std::vector<std::string>& goretain_env = {});
+
 // --- fixture -------------------------------------------------------------------------------
 
 // Base of every e2e test: requires root and a built goretain, gives a temp dir, and after the
@@ -162,8 +175,23 @@ class E2ETest : public ::testing::Test {
   // Parses goretain's single JSON report from text, with a readable failure.
   ::testing::AssertionResult OneReport(const std::string& text, json* out);
 
+  // "Trace a gated target": StartGated with a fresh gate in tmp_, waits until goretain's probes
+  // are Attached (else fails, both killed), then opens the gate. The target runs from then on.
+  ::testing::AssertionResult TraceGated(const std::vector<std::string>& target_argv,
+                                        const std::vector<std::string>& goretain_args,
+                                        Traced* out,
+                                        const std::vector<std::string>& goretain_env = {});
+  // TraceGated with "--format json", then: the target exits 0 (within `timeout`), goretain
+  // notices, reports and exits 0 on its own, and its stdout is one JSON report (`report`).
+  ::testing::AssertionResult TraceToEnd(const std::vector<std::string>& target_argv,
+                                        const std::vector<std::string>& goretain_args,
+                                        Traced* out, json* report,
+                                        std::chrono::milliseconds timeout = kTimeout,
+                                        const std::vector<std::string>& goretain_env = {});
+
   TempDir tmp_;
   BpfObjects bpf_before_;
+  int gates_ = 0;
 };
 
 // One `// want:` line of a target and its exact ground truth.

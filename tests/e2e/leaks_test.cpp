@@ -1,24 +1,17 @@
 // Retention and the leak signal on the seed scenarios (tests/targets/leak<N>_*, control<N>_*):
 // every leaking call site goretain can judge is flagged at its own line, its retained bytes
 // equal the runtime's own inuse_bytes (MemProfileRate = 1) there, and no control call site is
-// ever flagged.
+// ever flagged. The scenarios of a test run at the same time (they mostly wait).
 #include "harness.h"
 #include "retention_scenarios.h"
 
 namespace e2e {
 namespace {
 
-class Leaks : public E2ETest, public ::testing::WithParamInterface<std::string> {};
-
-TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
-  const std::string target = GetParam();
-  const fs::path profile = tmp_ / "profile.json";
-  // The program leaks for 20 s, then stops allocating and writes its own heap profile (forcing
-  // GCs); the last report judges the same heap.
-  const auto reports = TraceScenario(tmp_, target,
-                                     {"-profile", profile.string(), "-profile-after", "20s",
-                                      "-freeze"},
-                                     23);
+// One leak scenario's reports against its own heap profile.
+void ExpectFlaggedWithTheRuntimesBytes(const std::string& target, const std::vector<json>& reports,
+                                       const fs::path& profile) {
+  SCOPED_TRACE(target);
   ASSERT_GE(reports.size(), 5u);
   const json& last = reports.back();
   ASSERT_GE(last["liveness"]["checks"].get<int>(), 4) << "too few GC cycles to judge";
@@ -56,20 +49,32 @@ TEST_P(Leaks, FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes) {
   EXPECT_GE(flagged, 1) << target << ": no leaking line flagged\n" << DescribeCallsites(last, 40);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, Leaks,
-                         ::testing::Values("leak1_maplist", "leak2_goroutine", "leak3_tracelog", "leak4_cache",
-                                           "leak5_syncmap", "leak6_json", "leak7_context",
-                                           "leak8_globalswap", "leak9_queue"),
-                         [](const auto& info) { return info.param; });
+class Leaks : public ScenariosTest {};
 
-class Controls : public E2ETest, public ::testing::WithParamInterface<std::string> {};
+// All nine scenarios at once, each traced by its own goretain.
+TEST_F(Leaks, FlaggedAtTheirCallSitesWithTheRuntimesRetainedBytes) {
+  const std::vector<std::string> targets = {
+      "leak1_maplist", "leak2_goroutine", "leak3_tracelog",   "leak4_cache", "leak5_syncmap",
+      "leak6_json",    "leak7_context",   "leak8_globalswap", "leak9_queue"};
+  std::vector<Scenario> scenarios;
+  for (const std::string& target : targets) {
+    // The program leaks for 20 s, then stops allocating and writes its own heap profile
+    // (forcing GCs); the last report judges the same heap.
+    const fs::path profile = ScenarioDir(target) / "profile.json";
+    scenarios.push_back(
+        {target, target, {"-profile", profile.string(), "-profile-after", "20s", "-freeze"}, 23});
+  }
+  const auto reports = TraceScenarios(scenarios);
+  for (size_t i = 0; i < targets.size(); i++) {
+    if (reports[i].empty()) continue;  // the failure is recorded
+    ExpectFlaggedWithTheRuntimesBytes(targets[i], reports[i],
+                                      ScenarioDir(targets[i]) / "profile.json");
+  }
+}
 
-TEST_P(Controls, NeverFlagged) {
-  const std::string target = GetParam();
-  // In steady state: the LRU's warm-up (filling to its bound) is real growth while it lasts.
-  std::vector<std::string> flags;
-  if (target == "control1_lru") flags = {"-max-entries", "300"};
-  const auto reports = TraceScenario(tmp_, target, flags, 15);
+// One control scenario's reports: nothing flagged, every control line judged.
+void ExpectNeverFlagged(const std::string& target, const std::vector<json>& reports) {
+  SCOPED_TRACE(target);
   ASSERT_GE(reports.size(), 5u);
   EXPECT_GE(reports.back()["liveness"]["checks"].get<int>(), 4);
   const std::string source = TargetSource(target).string();
@@ -89,10 +94,24 @@ TEST_P(Controls, NeverFlagged) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, Controls,
-                         ::testing::Values("control1_lru", "control2_request", "control3_reuse",
-                                           "control4_clear"),
-                         [](const auto& info) { return info.param; });
+class Controls : public ScenariosTest {};
+
+// All four controls at once, each traced by its own goretain.
+TEST_F(Controls, NeverFlagged) {
+  const std::vector<std::string> targets = {"control1_lru", "control2_request", "control3_reuse",
+                                            "control4_clear"};
+  std::vector<Scenario> scenarios;
+  for (const std::string& target : targets) {
+    // In steady state: the LRU's warm-up (filling to its bound) is real growth while it lasts.
+    std::vector<std::string> flags;
+    if (target == "control1_lru") flags = {"-max-entries", "300"};
+    scenarios.push_back({target, target, flags, 15});
+  }
+  const auto reports = TraceScenarios(scenarios);
+  for (size_t i = 0; i < targets.size(); i++) {
+    if (!reports[i].empty()) ExpectNeverFlagged(targets[i], reports[i]);
+  }
+}
 
 }  // namespace
 }  // namespace e2e

@@ -20,19 +20,13 @@ TEST_P(Loadgen, ConcurrentGoroutinesExactTotals) {
   const int64_t kGoroutines = GetParam().goroutines, kPer = GetParam().per,
                 kTotal = kGoroutines * kPer;
   const std::string exe = Target("loadgen");
-  const fs::path go = tmp_ / "go";
-  Process target({exe, "-wait", go.string(), "-goroutines", std::to_string(kGoroutines), "-per",
-                  std::to_string(kPer)});
-  Process gr = Goretain({"--pid", std::to_string(target.pid()), "--format", "json"});
-  ASSERT_TRUE(Attached(gr));
-  Touch(go);
-  ASSERT_EQ(target.Wait(60s), 0) << target.Describe();
-  EXPECT_NE(target.Stdout().find("loadgen: done"), std::string::npos);
-  ASSERT_EQ(gr.Wait(60s), 0) << gr.Describe();
-
+  Traced t;
   json report;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &report));
-  ExpectReportHeader(report, target.pid(), exe, 3 * kTotal);
+  ASSERT_TRUE(TraceToEnd({exe, "-goroutines", std::to_string(kGoroutines), "-per",
+                          std::to_string(kPer)},
+                         {}, &t, &report, 60s));
+  EXPECT_NE(t.target.Stdout().find("loadgen: done"), std::string::npos);
+  ExpectReportHeader(report, t.target.pid(), exe, 3 * kTotal);
   ExpectSite(report, "loadgen",
              {"map.make", "hint", "main.makeMapWithHint", kTotal, 2760 * kTotal, {"map[int]int"}});
   ExpectSite(report, "loadgen",

@@ -1,28 +1,27 @@
 // Helpers of the retention tests (leaks_test.cpp, traps_test.cpp): the markers of a scenario's
-// source, and a traced run of it.
+// source, the runtime's own figure for one, and traced runs of scenarios, several at once.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "harness.h"
+#include "markers.h"
 
 namespace e2e {
-
-struct Marker {
-  std::string kind, label, function;
-  int line;
-  // `// want: <kind> <label> steps`: a container that grows by doubling (a global slice or
-  // map), whose retained bytes rise in steps that get rarer: not required to be flagged.
-  bool steps;
-};
-
-// Every `// want: <kind> <label> [steps]` line of a target whose label starts with `prefix`.
-std::vector<Marker> Markers(const std::string& target, const std::string& prefix);
 
 // The inuse_bytes the target's own heap profile (tests/targets/internal/groundtruth) gives the
 // marker's line.
 int64_t InuseBytes(const json& profile, const Marker& m);
+
+// One retention scenario: a program (tests/targets/<target>) with its own flags, traced for
+// `seconds`.
+struct Scenario {
+  std::string name;  // for messages and its directory; unique within one run
+  std::string target;
+  std::vector<std::string> extra;
+  int seconds;
+};
 
 // Starts `target` (with `extra` flags) with frequent GCs (GOGC=20: the runtime's 4 MiB minimum
 // heap would otherwise allow few cycles in a short test), traces it with --retained and a
@@ -30,5 +29,17 @@ int64_t InuseBytes(const json& profile, const Marker& m);
 // reports.
 std::vector<json> TraceScenario(const TempDir& tmp, const std::string& target,
                                 const std::vector<std::string>& extra, int seconds);
+
+// The fixture of tests that run several scenarios.
+class ScenariosTest : public E2ETest {
+ protected:
+  // A directory of the scenario's own (for its profile files), under tmp_.
+  fs::path ScenarioDir(const std::string& name);
+  // Runs every scenario at the same time, each program traced by its own goretain, as
+  // TraceScenario does for one: the scenarios mostly wait out their windows, so their windows
+  // overlap instead of adding up. Each gate opens as soon as its goretain's probes are attached.
+  // Returns each scenario's reports, in order; failures are recorded (and give no reports).
+  std::vector<std::vector<json>> TraceScenarios(const std::vector<Scenario>& scenarios);
+};
 
 }  // namespace e2e

@@ -4,6 +4,7 @@
 #include "userspace/process/heap_reader.h"
 #include "userspace/goruntime/heap_code.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/uio.h>
@@ -25,6 +26,7 @@
 #include "symbols/go_binary.h"
 #include "tests/support/liveness_target.h"
 #include "tests/support/npm_go_binaries.h"
+#include "tests/support/spawn.h"
 #include "userspace/process/process.h"
 
 namespace goretain {
@@ -35,20 +37,11 @@ namespace {
 
 class Target {
  public:
-  explicit Target(std::vector<std::string> argv) {
+  explicit Target(const std::vector<std::string>& argv) {
     int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(in[0], 0);
-      dup2(out[1], 1);
-      close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
+    pid_ = test_support::SpawnChild(argv, test_support::Stdio::Fd(in[0]),
+                                    test_support::Stdio::Fd(out[1]), test_support::Stdio::Fd(2));
     close(in[0]);
     close(out[1]);
     to_ = in[1];
