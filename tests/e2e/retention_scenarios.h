@@ -1,4 +1,4 @@
-// Helpers of the retention tests (leaks_test.cpp, traps_test.cpp): the markers of a scenario's
+// Helpers of the retention tests (leak_signal_test.cpp, retention_traps_test.cpp): the markers of a scenario's
 // source, the runtime's own figure for one, and traced runs of scenarios, several at once.
 #pragma once
 

@@ -1,6 +1,6 @@
 // The probe plan on real Go 1.19 executables (tests/targets): where --retained reads each map
 // object's address. The kernel side (that these probes fire and complete) is tested end to end
-// in tests/e2e/leaks_test.cpp; here, that the plan says what the design says.
+// in tests/e2e/leak_signal_test.cpp; here, that the plan says what the design says.
 #include <gtest/gtest.h>
 
 #include <algorithm>
