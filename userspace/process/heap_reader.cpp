@@ -1,7 +1,5 @@
 #include "userspace/process/heap_reader.h"
 
-#include <sys/uio.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -9,11 +7,11 @@
 #include <thread>
 
 #include "userspace/goruntime/go_alloc_model.h"
+#include "userspace/process/remote_memory.h"
 
 namespace goretain {
 namespace {
 
-constexpr size_t kMaxIov = 1024;          // IOV_MAX
 constexpr uint64_t kSpansPerChunk = 512;  // one 4 KiB page of heapArena.spans
 constexpr size_t kSpansPerBatch = 256;    // spans read, checked and re-checked together
 constexpr int kMaxAttempts = 6;           // per span, while it is being swept
@@ -38,65 +36,13 @@ uint16_t Load16(const uint8_t* p) {
   return v;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Batched reads from the target.
-
-struct ReadOp {
-  uint64_t remote;
-  void* local;
-  size_t len;
-  bool ok = false;
-};
-
-Error ErrnoError(pid_t pid, int err) {
-  if (err == ESRCH) return MakeError(ErrorCode::kNotFound, "process " + std::to_string(pid) + " exited");
-  if (err == EPERM || err == EACCES) {
-    return MakeError(ErrorCode::kPermission,
-                     "cannot read the memory of process " + std::to_string(pid) + ": " +
-                         std::strerror(err));
-  }
-  return MakeError(ErrorCode::kIo, "reading the memory of process " + std::to_string(pid) + ": " +
-                                       std::strerror(err));
-}
-
-// Performs every op with as few process_vm_readv calls as possible (up to 1024 per call). An op
-// whose remote range is not mapped gets ok = false; the others are still read.
+// Batched reads (remote_memory.h), counted in the check's stats.
 Status ReadMany(pid_t pid, std::span<ReadOp> ops, CheckStats* stats) {
-  iovec local[kMaxIov];
-  iovec remote[kMaxIov];
-  size_t k = 0;
-  while (k < ops.size()) {
-    const size_t n = std::min(kMaxIov, ops.size() - k);
-    for (size_t j = 0; j < n; j++) {
-      local[j] = iovec{ops[k + j].local, ops[k + j].len};
-      remote[j] = iovec{reinterpret_cast<void*>(ops[k + j].remote), ops[k + j].len};
-    }
-    const ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
-    stats->syscalls++;
-    if (got < 0) {
-      if (errno == EFAULT) {  // the first op failed before anything was transferred
-        ops[k].ok = false;
-        k++;
-        continue;
-      }
-      return ErrnoError(pid, errno);
-    }
-    stats->bytes_read += static_cast<uint64_t>(got);
-    // Transfers stop at the first remote iovec that faults; everything before it is complete.
-    size_t left = static_cast<size_t>(got);
-    size_t j = 0;
-    while (j < n && left >= ops[k + j].len) {
-      ops[k + j].ok = true;
-      left -= ops[k + j].len;
-      j++;
-    }
-    if (j < n) {
-      ops[k + j].ok = false;  // this one faulted (or was cut short)
-      j++;
-    }
-    k += j;
-  }
-  return Ok{};
+  ReadTally tally;
+  const Status s = goretain::ReadMany(pid, ops, &tally);
+  stats->syscalls += tally.syscalls;
+  stats->bytes_read += tally.bytes_read;
+  return s;
 }
 
 // ---------------------------------------------------------------------------------------------
