@@ -27,7 +27,7 @@
 #include "tests/support/liveness_target.h"
 #include "tests/support/npm_go_binaries.h"
 #include "tests/support/spawn.h"
-#include "userspace/process/process.h"
+#include "userspace/process/process_info.h"
 
 namespace goretain {
 namespace {
