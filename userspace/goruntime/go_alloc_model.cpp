@@ -37,11 +37,11 @@ uint64_t GoSizeClass(uint64_t size) {
 }
 
 GoAllocModel::GoAllocModel(const symbols::GoVersion& v, bool swiss_maps)
-    : minor_(v.minor),
-      malloc_headers_(v.AtLeast(1, 22)),
+    : release_(&GoReleaseRules(v)),
+      malloc_headers_(release_->malloc_headers),
       swiss_(swiss_maps),
-      load_factor_num_(v.major == 1 && v.minor == 21 ? 12 : 13),
-      hmap_size_(v.AtLeast(1, 24) ? 56 : 48) {}
+      load_factor_num_(release_->map_load_factor_num),
+      hmap_size_(release_->hmap_size) {}
 
 uint64_t GoAllocModel::MallocBytes(uint64_t size, bool noscan) const {
   if (size == 0) return 0;                        // &zerobase
@@ -82,11 +82,12 @@ int64_t GoAllocModel::NextSliceCap(int64_t new_len, int64_t old_cap) const {
   int64_t newcap = old_cap;
   const int64_t doublecap = newcap + newcap;
   if (new_len > doublecap) return new_len;
-  const int64_t threshold = minor_ <= 17 ? 1024 : 256;
+  const bool smooth = release_->smooth_slice_growth;
+  const int64_t threshold = smooth ? 256 : 1024;
   if (old_cap < threshold) return doublecap;
   // go1.17: grow by 1.25x; go1.18+: a smooth transition from 2x to 1.25x.
   while (newcap > 0 && newcap < new_len) {
-    newcap += minor_ <= 17 ? newcap / 4 : (newcap + 3 * threshold) / 4;
+    newcap += smooth ? (newcap + 3 * threshold) / 4 : newcap / 4;
   }
   return newcap <= 0 ? new_len : newcap;
 }
@@ -100,7 +101,7 @@ AllocEstimate GoAllocModel::GrowSlice(int64_t old_cap, int64_t new_len, uint64_t
   uint64_t capmem = rounded;
   // go1.20+ recomputes capmem from the rounded-down capacity for sizes other than 1 and 8;
   // go1.17-1.19 allocate the full rounded size.
-  if (minor_ >= 20 && elem_size != 1 && elem_size != 8) {
+  if (release_->growslice_trims_capmem && elem_size != 1 && elem_size != 8) {
     capmem = (rounded / elem_size) * elem_size;
   }
   return Malloc(capmem, elem_noscan);

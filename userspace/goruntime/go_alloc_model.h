@@ -16,6 +16,7 @@
 #include <span>
 
 #include "symbols/go_binary.h"
+#include "userspace/goruntime/go_releases.h"
 
 namespace goretain {
 
@@ -100,7 +101,7 @@ class GoAllocModel {
                             bool* preallocated_overflow) const;
   bool OverLoadFactor(uint64_t count, unsigned b) const;
 
-  int minor_;
+  const GoRelease* release_;  // the rules of this release (go_releases.h)
   bool malloc_headers_;   // go1.22+: 8-byte type header on pointerful objects > 512 B
   bool swiss_;            // go1.24+: Swiss-table maps
   int load_factor_num_;   // classic maps: 13, but 12 in go1.21 (golang/go#63438)

@@ -3,7 +3,6 @@
 #include <elf.h>
 #include <fmt/format.h>
 
-#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -12,32 +11,6 @@
 
 namespace goretain {
 namespace {
-
-// Layouts per Go version (go-runtime.md §5.1, checked against DWARF for 1.17 … 1.27-dev).
-
-struct VersionOffsets {
-  int minor;
-  uint32_t sweepgen, arenas, arena_spans;
-  bool uint16_indices;  // freeindex/nelems are uint16 from 1.22
-  uint32_t alloc_bits, gcmark_bits, span_sweepgen, spanclass, state, elemsize, limit;
-};
-
-constexpr VersionOffsets kOffsets[] = {
-    {17, 65832, 65944, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
-    {18, 65840, 65936, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
-    {19, 65848, 65936, 2097152, false, 72, 80, 88, 98, 99, 104, 112},
-    {20, 65816, 65904, 1064960, false, 72, 80, 88, 98, 99, 104, 112},
-    {21, 65856, 65944, 1064960, false, 72, 80, 96, 106, 107, 112, 120},
-    {22, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-    {23, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-    {24, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-    {25, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-    {26, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-    {27, 65856, 66008, 0, true, 64, 72, 88, 98, 99, 104, 112},
-};
-static_assert(kOffsets[0].minor == kMinGoMinor &&
-                  std::size(kOffsets) == kMaxGoMinor - kMinGoMinor + 1,
-              "one heap layout row per supported release");
 
 bool HasExperiment(const std::string& raw, std::string_view name) {
   const size_t x = raw.find(" X:");
@@ -62,43 +35,38 @@ Result<HeapLayout> HeapLayout::For(const symbols::GoBinary& binary) {
   if (binary.elf().machine() != EM_X86_64) {
     return MakeError(ErrorCode::kUnsupported, "heap liveness: only amd64 is supported");
   }
-  const VersionOffsets* off = nullptr;
-  if (v.major == 1) {
-    for (const VersionOffsets& o : kOffsets) {
-      if (o.minor == v.minor) off = &o;
-    }
-  }
+  const GoRelease* off = FindGoRelease(v);
   if (!off) {
     return MakeError(ErrorCode::kUnsupported,
                      fmt::format("heap liveness does not support {} (supported: go1.{} to go1.{})",
                                  name, kMinGoMinor, kMaxGoMinor));
   }
-  if (v.minor >= 22 && HasExperiment(v.raw, "noallocheaders")) {
+  if (off->malloc_headers && HasExperiment(v.raw, "noallocheaders")) {
     return MakeError(ErrorCode::kUnsupported,
                      "heap liveness does not support " + name + " (GOEXPERIMENT=noallocheaders)");
   }
 
   HeapLayout l;
   l.version = v;
-  l.mheap_sweepgen = off->sweepgen;
-  l.mheap_arenas = off->arenas;
+  l.mheap_sweepgen = off->mheap_sweepgen;
+  l.mheap_arenas = off->mheap_arenas;
   l.arena_spans = off->arena_spans;
   l.span_start = 24;
   l.span_npages = 32;
   l.span_freeindex = 48;
-  l.span_nelems = off->uint16_indices ? 50 : 56;
-  l.index_width = off->uint16_indices ? 2 : 8;
-  l.span_alloc_bits = off->alloc_bits;
-  l.span_gcmark_bits = off->gcmark_bits;
+  l.span_nelems = off->uint16_span_indices ? 50 : 56;
+  l.index_width = off->uint16_span_indices ? 2 : 8;
+  l.span_alloc_bits = off->span_alloc_bits;
+  l.span_gcmark_bits = off->span_gcmark_bits;
   l.span_sweepgen = off->span_sweepgen;
-  l.span_spanclass = off->spanclass;
-  l.span_state = off->state;
-  l.span_elemsize = off->elemsize;
-  l.span_limit = off->limit;
-  l.span_read_size = off->limit + 8;
-  l.malloc_headers = v.minor >= 22;
-  l.green_tea = (v.minor >= 26 && !HasExperiment(v.raw, "nogreenteagc")) ||
-                (v.minor == 25 && HasExperiment(v.raw, "greenteagc"));
+  l.span_spanclass = off->span_spanclass;
+  l.span_state = off->span_state;
+  l.span_elemsize = off->span_elemsize;
+  l.span_limit = off->span_limit;
+  l.span_read_size = off->span_limit + 8;
+  l.malloc_headers = off->malloc_headers;
+  l.green_tea = (off->green_tea == GreenTea::kDefault && !HasExperiment(v.raw, "nogreenteagc")) ||
+                (off->green_tea == GreenTea::kOptIn && HasExperiment(v.raw, "greenteagc"));
 
   if (auto sym = binary.elf().FindSymbol("runtime.mheap_")) {
     l.mheap = sym->value;

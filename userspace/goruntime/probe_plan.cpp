@@ -59,7 +59,7 @@ constexpr const char* kMapAssignFunctions[] = {
 // Register order (ABIInternal): args[0]=RAX, [1]=RBX, [2]=RCX, [3]=RDI, [4]=RSI.
 std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, bool swiss,
                                        const PlanOptions& opts) {
-  const bool new_growslice = v.AtLeast(1, 20);
+  const bool new_growslice = GoReleaseRules(v).growslice_120_abi;
   std::vector<EntryProbe> probes = {
       // makemap(t *maptype, hint int, h *hmap) *hmap
       {"runtime.makemap", true,
@@ -447,7 +447,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   // Swiss maps from go1.24 unless the binary was built with GOEXPERIMENT=noswissmap: tell by
   // what the runtime contains, not by the version alone.
   const bool swiss = binary.FindFunction("internal/runtime/maps.(*Map).growToSmall") != nullptr ||
-                     (v.AtLeast(1, 24) && !binary.FindFunction("runtime.hashGrow"));
+                     (FindGoRelease(v)->swiss_maps && !binary.FindFunction("runtime.hashGrow"));
 
   ProbePlan plan{v, swiss, {}, 0, {}};
   const auto [runtime_lo, runtime_hi] = RuntimeCodeRange(binary);
