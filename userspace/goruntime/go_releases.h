@@ -2,8 +2,9 @@
 // per release, every column a fact some part of goretain needs (heap metadata offsets for the
 // liveness reader, the allocator's and maps' and slices' rules for the allocation model, ABI and
 // map implementation for the probe planner). A new release is a new row; a new per-release fact
-// (the sampler's offsets, say) is a new column, never a separate table. symbols/ parses a wider
-// range of releases than this one.
+// (the sampler's offsets, say) is a new column, never a separate table. The one exception is
+// symbols/: it parses a wider range of releases than this one and includes nothing of
+// userspace/, so the file-format facts it needs (moduledata offsets, buildinfo layout) stay there.
 #pragma once
 
 #include <cstddef>
