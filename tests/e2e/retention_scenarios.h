@@ -38,7 +38,8 @@ class ScenariosTest : public E2ETest {
   // Runs every scenario at the same time, each program traced by its own goretain, as
   // TraceScenario does for one: the scenarios mostly wait out their windows, so their windows
   // overlap instead of adding up. Each gate opens as soon as its goretain's probes are attached.
-  // Returns each scenario's reports, in order; failures are recorded (and give no reports).
+  // Returns each scenario's reports, in order (none for a scenario whose goretain did not
+  // attach: that failure is recorded, and the caller's own checks fail on it too).
   std::vector<std::vector<json>> TraceScenarios(const std::vector<Scenario>& scenarios);
 };
 
