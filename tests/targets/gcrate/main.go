@@ -5,16 +5,17 @@
 //     append, -leak-kib-per-s of them a second (0: no leak, the program is a control);
 //   - the churn: -requests-per-s requests, each building a header map, a list of fields and a
 //     scratch buffer, all dropped when the request is done;
-//   - a bounded cache (-cache-entries, 0: none) that fills up, then evicts the oldest entry
-//     for every new one: it plateaus;
+//   - a bounded cache (-cache-entries, 0: none; one entry per request) that fills up, then
+//     replaces its oldest entry with every new one: it plateaus;
 //   - collections: runtime.GC() -gc-per-s times a second (0: only the runtime's own; run with
 //     GOGC=off and a low rate for rare collections, or a high rate for 50+ cycles a second).
 //
 // Usage: gcrate [-wait FILE] [-leak-kib-per-s N] [-requests-per-s N] [-cache-entries N]
 // [-gc-per-s R] [-duration D]. It prints "gcrate: N collections" when it stops.
 //
-// Markers ("want:" comments): slice.grow leak on the leaking line; <kind> control on lines that
-// allocate without leaking. No other allocation shares a marked line.
+// Markers ("want:" comments): slice.grow leak on the leaking line; <kind> control-<what> on lines
+// that allocate without leaking ("steps": the ring's own array, which doubles while it fills).
+// No other allocation shares a marked line.
 package main
 
 import (
@@ -34,9 +35,7 @@ var (
 	sessions = map[int][]byte{} // LEAK: never pruned
 	token    = make([]byte, 1024)
 
-	cache      = map[int][]byte{}
-	cacheOrder []int
-	cacheHead  int
+	cache [][]byte
 )
 
 //go:noinline
@@ -47,28 +46,29 @@ func openSession(id int) {
 
 //go:noinline
 func request(i int) int {
-	headers := make(map[string]string, 12) // want: map.make control
+	headers := make(map[string]string, 12) // want: map.make control-headers
 	headers["path"] = "/api/" + strconv.Itoa(i%50)
 	headers["user"] = strconv.Itoa(i % 977)
 	var fields []string
 	for j := 0; j < 6; j++ {
-		fields = append(fields, headers["path"]) // want: slice.grow control
+		fields = append(fields, headers["path"]) // want: slice.grow control-fields
 	}
-	scratch := append([]byte(nil), token[:512]...) // want: slice.grow control
+	scratch := append([]byte(nil), token[:512]...) // want: slice.grow control-scratch
 	return len(headers) + len(fields) + len(scratch)
 }
 
+// cachePut stores a value in a ring of max slots: the cache fills up, then each new value
+// replaces the oldest. (Not a map with deletes: a classic Go map whose keys keep changing gathers
+// overflow buckets for a while before a same-size grow sheds them, a slow rise of its own.)
+//
 //go:noinline
 func cachePut(i, max int) {
 	v := append([]byte(nil), token[:256]...) // want: slice.grow control-cache
-	if len(cacheOrder) < max {
-		cacheOrder = append(cacheOrder, i)
+	if len(cache) < max {
+		cache = append(cache, v) // want: slice.grow control-cache-ring steps
 	} else {
-		delete(cache, cacheOrder[cacheHead])
-		cacheOrder[cacheHead] = i
-		cacheHead = (cacheHead + 1) % max
+		cache[i%max] = v
 	}
-	cache[i] = v
 }
 
 // collect runs runtime.GC() perSecond times a second until stop closes; returns the count.
