@@ -13,11 +13,12 @@
 # minutes; the runs of a group go at the same time (the machine's load shows in the GC rates,
 # which are measured from goretain's gc_cycles, not assumed).
 #
-# Usage: scripts/bench-leak-signal.sh [MINUTES]   (root; default 5)
+# Usage: scripts/bench-leak-signal.sh [MINUTES] [leaks|controls|all]   (root; default 5 all)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GORETAIN_BENCH_BUILD_DIR:-$root/build}
 minutes=${1:-5}
+group=${2:-all}
 seconds=$((minutes * 60))
 work=$(mktemp -d /tmp/grleaksigXXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -41,14 +42,16 @@ start() {  # start NAME ENV TARGET FLAGS...: the program waits at its gate; gore
 
 leak=(-leak-kib-per-s 32 -requests-per-s 2000)
 slow=(-leak-kib-per-s 17.07 -requests-per-s 2000)
-start leak-gc0.2 GOGC=off gcrate "${leak[@]}" -gc-per-s 0.2
-start leak-gcauto GOGC=100 gcrate "${leak[@]}"
-start leak-gc10 GOGC=100 gcrate "${leak[@]}" -gc-per-s 10
-start leak-gc50 GOGC=100 gcrate "${leak[@]}" -gc-per-s 50
-start leak-gc100 GOGC=100 gcrate "${leak[@]}" -gc-per-s 100
-start slow-gcauto GOGC=100 gcrate "${slow[@]}"
-start slow-gc50 GOGC=100 gcrate "${slow[@]}" -gc-per-s 50
-for gc in auto 100; do
+if [[ $group != controls ]]; then
+  start leak-gc0.2 GOGC=off gcrate "${leak[@]}" -gc-per-s 0.2
+  start leak-gcauto GOGC=100 gcrate "${leak[@]}"
+  start leak-gc10 GOGC=100 gcrate "${leak[@]}" -gc-per-s 10
+  start leak-gc50 GOGC=100 gcrate "${leak[@]}" -gc-per-s 50
+  start leak-gc100 GOGC=100 gcrate "${leak[@]}" -gc-per-s 100
+  start slow-gcauto GOGC=100 gcrate "${slow[@]}"
+  start slow-gc50 GOGC=100 gcrate "${slow[@]}" -gc-per-s 50
+fi
+[[ $group == leaks ]] || for gc in auto 100; do
   if [[ $gc == auto ]]; then env=GOGC=20 more=(); else env=GOGC=100 more=(-gc-per-s 100); fi
   start "ctl-gcrate-gc$gc" "$env" gcrate -leak-kib-per-s 0 -cache-entries 4000 "${more[@]}"
   start "ctl-lru-gc$gc" "$env" control1_lru -max-entries 300 "${more[@]}"

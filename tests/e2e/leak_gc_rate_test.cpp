@@ -37,8 +37,8 @@ std::vector<std::vector<json>> TraceTogether(const TempDir& tmp, const std::vect
   }
   for (size_t i = 0; i < all.size(); i++) {
     tracers.emplace_back(std::vector<std::string>{
-        GoretainBin(), "--retained", "--pid", std::to_string(programs[i].pid()), "--format",
-        "json", "--interval", "1", "--duration", std::to_string(seconds), "--output",
+        GoretainBin(), "--retained", "--pid", std::to_string(programs[i].pid()), "--format", "json",
+        "--interval", "1", "--duration", std::to_string(seconds), "--output",
         (tmp / (all[i].name + ".jsonl")).string()});
   }
   for (size_t i = 0; i < all.size(); i++) {
@@ -134,8 +134,10 @@ TEST_F(LeakGcRate, SteadyLeakFlaggedWithin30sAtFastAndRareCollections) {
 TEST_F(LeakGcRate, ControlsNeverFlaggedAt50GcPerSecond) {
   const std::vector<std::string> fast = {"-gc-per-s", "100"};
   const std::vector<Scenario> all = {
-      {"churn_and_cache", "gcrate", {}, {"-leak-kib-per-s", "0", "-cache-entries", "4000",
-                                          "-gc-per-s", "100"}},
+      {"churn_and_cache",
+       "gcrate",
+       {},
+       {"-leak-kib-per-s", "0", "-cache-entries", "4000", "-gc-per-s", "100"}},
       {"control1_lru", "control1_lru", {}, {"-max-entries", "300", "-gc-per-s", "100"}},
       {"control2_request", "control2_request", {}, fast},
       {"control3_reuse", "control3_reuse", {}, fast},

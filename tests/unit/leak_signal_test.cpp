@@ -3,6 +3,8 @@
 // a second the way interval reports judge it. Steady leaks are flagged within 30 s at every rate
 // (60 s at 0.1/s: three samples in 30 s cannot show a trend); flat noisy lines, caches that fill
 // and then plateau, and containers regrown now and then are never flagged.
+#include "userspace/analysis/leak_signal.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include <random>
 #include <vector>
 
-#include "userspace/analysis/leak_signal.h"
 #include "userspace/analysis/retention_history.h"
 
 namespace goretain {
@@ -101,7 +102,7 @@ TEST(LeakSignal, SlowLeakOfOneMiBPerMinuteIsFlagged) {
 
 TEST(LeakSignal, FlatNoisyLinesAreNeverFlagged) {
   for (double rate : kGcRates) {
-    for (uint32_t seed = 1; seed <= 5; seed++) {
+    for (uint32_t seed = 1; seed <= 10; seed++) {
       // 1 MiB held, +-64 KiB from one cycle to the next, for 10 minutes.
       Series s{rate, 600, [](double) { return 1024 * kKiB; }, 64 * kKiB, seed};
       EXPECT_LT(Simulate(s).first_flagged_s, 0) << rate << " GC/s, seed " << seed;
@@ -113,8 +114,7 @@ TEST(LeakSignal, CacheThatFillsThenPlateausIsNotFlaggedOnItsPlateau) {
   // Filling at 256 KiB/s for 20 s (real growth while it lasts: flagged, or not, then), then
   // bounded at 5 MiB with noise for 100 s: no longer flagged within 20 s of the plateau.
   for (double rate : kGcRates) {
-    Series s{rate, 120,
-             [](double t) { return std::min(t, 20.0) * 256 * kKiB; }, 32 * kKiB, 5};
+    Series s{rate, 120, [](double t) { return std::min(t, 20.0) * 256 * kKiB; }, 32 * kKiB, 5};
     const Outcome o = Simulate(s);
     EXPECT_LE(o.last_flagged_s, 40) << rate << " GC/s: still flagged on the plateau";
     EXPECT_FALSE(o.at_end) << rate << " GC/s";

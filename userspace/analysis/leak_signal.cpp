@@ -1,6 +1,7 @@
 #include "userspace/analysis/leak_signal.h"
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace goretain {
@@ -50,24 +51,73 @@ size_t FirstAtOrAfter(Samples h, size_t from, size_t to, double t) {
   return from;
 }
 
+// How much the line's retained bytes scatter from one sample to the next, apart from any trend
+// (bytes, a standard deviation): from the differences of successive samples over the whole
+// history, less the pace they share (the median of their slopes), as a trimmed mean absolute
+// value (robust to the odd step). A window's rise must stand out of it: a few sparse samples of a
+// flat but noisy line can happen to climb.
+double NoiseOf(Samples h, size_t from) {
+  if (h.size() - from < 3) return 0;
+  auto step = [&](size_t i) {
+    return static_cast<double>(h[i].bytes) - static_cast<double>(h[i - 1].bytes);
+  };
+  std::vector<double> slopes, residuals;
+  for (size_t i = from + 1; i < h.size(); i++) {
+    if (h[i].t > h[i - 1].t) slopes.push_back(step(i) / (h[i].t - h[i - 1].t));
+  }
+  if (slopes.empty()) return 0;
+  const auto middle = slopes.begin() + static_cast<std::ptrdiff_t>(slopes.size() / 2);
+  std::nth_element(slopes.begin(), middle, slopes.end());
+  const double pace = *middle;
+  for (size_t i = from + 1; i < h.size(); i++) {
+    residuals.push_back(std::abs(step(i) - pace * (h[i].t - h[i - 1].t)));
+  }
+  // The mean of the smallest 7/8 (the odd step left out): 0.631 sigma for normal noise; a
+  // difference of two samples has sqrt(2) sigma.
+  std::sort(residuals.begin(), residuals.end());
+  const size_t kept = residuals.size() - residuals.size() / 8;
+  double sum = 0;
+  for (size_t i = 0; i < kept; i++) sum += residuals[i];
+  return sum / static_cast<double>(kept) / 0.631 / std::sqrt(2.0);
+}
+
+// The stretch of time samples [from, to) stand for: each sample for the mean spacing around it,
+// so that sparse samples (one GC cycle every few seconds) never sit right on the edge between
+// two thirds or slices, where a millisecond of jitter would move them.
+struct Extent {
+  double lo = 0, length = 0;
+};
+
+Extent ExtentOf(Samples h, size_t from, size_t to) {
+  const double span = h[to - 1].t - h[from].t;
+  const double spacing = to - from > 1 ? span / static_cast<double>(to - from - 1) : 0;
+  return Extent{h[from].t - spacing / 2, span + spacing};
+}
+
 // The levels of the thirds (by time) of window [from, to), if it can be judged at all: enough
 // samples, a long enough span, a sample in every third.
 struct Thirds {
   Level a, b, c;
-  size_t c_from = 0;  // the last third's first sample
+  size_t a_count = 0, c_from = 0;  // the first third's samples; the last third's first one
   double span = 0;
   double min_rise = 0;  // R
 };
 
 std::optional<Thirds> ThirdsOf(Samples h, size_t from, size_t to) {
   if (to - from < LeakSignal::kMinSamples) return std::nullopt;
-  const double t0 = h[from].t, span = h[to - 1].t - t0;
+  const double span = h[to - 1].t - h[from].t;
   if (span < LeakSignal::kMinSpanSeconds) return std::nullopt;
-  const size_t b_from = FirstAtOrAfter(h, from, to, t0 + span / 3);
-  const size_t c_from = FirstAtOrAfter(h, b_from, to, t0 + 2 * span / 3);
+  const Extent e = ExtentOf(h, from, to);
+  const size_t b_from = FirstAtOrAfter(h, from, to, e.lo + e.length / 3);
+  const size_t c_from = FirstAtOrAfter(h, b_from, to, e.lo + 2 * e.length / 3);
   if (b_from == from || c_from == b_from || c_from == to) return std::nullopt;
-  Thirds th{MedianOf(h, from, b_from), MedianOf(h, b_from, c_from), MedianOf(h, c_from, to),
-            c_from, span, 0};
+  Thirds th{MedianOf(h, from, b_from),
+            MedianOf(h, b_from, c_from),
+            MedianOf(h, c_from, to),
+            b_from - from,
+            c_from,
+            span,
+            0};
   th.min_rise = std::max(LeakSignal::kMinRiseBytes, LeakSignal::kMinRiseFraction * th.a.bytes);
   return th;
 }
@@ -76,11 +126,12 @@ std::optional<Thirds> ThirdsOf(Samples h, size_t from, size_t to) {
 // step holds more than half of the window's rise.
 bool ClimbsSteadily(Samples h, size_t from, size_t to, double rise) {
   const size_t slices = std::min(LeakSignal::kSlices, to - from);
-  const double t0 = h[from].t, width = (h[to - 1].t - t0) / static_cast<double>(slices);
+  const Extent e = ExtentOf(h, from, to);
+  const double width = e.length / static_cast<double>(slices);
   std::vector<double> levels;
   size_t begin = from;
   for (size_t k = 1; k <= slices; k++) {
-    const size_t end = k == slices ? to : FirstAtOrAfter(h, begin, to, t0 + width * k);
+    const size_t end = k == slices ? to : FirstAtOrAfter(h, begin, to, e.lo + width * k);
     if (end > begin) levels.push_back(MedianOf(h, begin, end).bytes);
     begin = end;
   }
@@ -98,11 +149,17 @@ bool ClimbsSteadily(Samples h, size_t from, size_t to, double rise) {
 }
 
 // The evidence of window [from, to) if it passes the window rules (leak_signal.h).
-std::optional<LeakEvidence> JudgeWindow(Samples h, size_t from, size_t to) {
+std::optional<LeakEvidence> JudgeWindow(Samples h, size_t from, size_t to, double noise) {
   const auto th = ThirdsOf(h, from, to);
   if (!th) return std::nullopt;
   const double rise = th->c.bytes - th->a.bytes;
   if (rise < th->min_rise) return std::nullopt;
+  // Four standard deviations of the difference of the two thirds' levels (medians of their
+  // samples, each about as noisy as a mean of them).
+  const double c_count = static_cast<double>(to - th->c_from);
+  if (rise < 4 * noise * std::sqrt(1 / static_cast<double>(th->a_count) + 1 / c_count)) {
+    return std::nullopt;
+  }
   if (th->b.bytes - th->a.bytes < rise / 4) return std::nullopt;
   if (th->c.bytes - th->b.bytes < std::max(th->min_rise / 2, rise / 4)) return std::nullopt;
   if (!ClimbsSteadily(h, from, to, rise)) return std::nullopt;
@@ -139,9 +196,10 @@ std::optional<LeakEvidence> JudgeLeak(std::span<const RetainedSample> history) {
     if (starts.empty() || starts.back() != from) starts.push_back(from);
   }
   if (starts.empty() || starts.back() != start) starts.push_back(start);
+  const double noise = NoiseOf(h, start);
   std::optional<LeakEvidence> best;
   for (size_t w = 0; w < starts.size(); w++) {
-    auto passed = JudgeWindow(h, starts[w], to);
+    auto passed = JudgeWindow(h, starts[w], to, noise);
     if (!passed) continue;
     bool stopped = false;
     for (size_t s = 0; s < w && !stopped; s++) stopped = Contradicts(h, starts[s], to, *passed);

@@ -7,7 +7,9 @@
 // sample at the earliest: cycles before the line held anything old enough to judge say nothing).
 // A window needs >= kMinSamples samples over >= kMinSpanSeconds. Split into thirds by time,
 // with the median of each third as its level (a, b, c):
-//   - rise = c - a >= R = max(64 KiB, 10% of a);
+//   - rise = c - a >= R = max(64 KiB, 10% of a), and >= 4 standard deviations of c - a given
+//     the line's noise (the scatter of successive samples about their common pace, over the
+//     whole history): a few sparse samples of a flat, noisy line can happen to climb;
 //   - b - a >= rise/4, c - b >= max(R/2, rise/4), and the least-squares slope within the last
 //     third is at least a quarter of the window's pace: rising in its early part and still rising
 //     in its later part (a cache that filled up and then stays flat is not a leak, however steep

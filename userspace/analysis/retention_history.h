@@ -35,9 +35,9 @@ class RetentionHistory {
 
  private:
   struct Bucket {
-    double start;          // where the bucket begins (seconds)
-    RetainedSample last;   // the latest sample that fell in it
-    uint32_t level;        // width = kBaseWidthSeconds << level
+    double start;         // where the bucket begins (seconds)
+    RetainedSample last;  // the latest sample that fell in it
+    uint32_t level;       // width = kBaseWidthSeconds << level
   };
   // Merges the two oldest buckets of the level that has the most (at least two).
   void MergeOnce();
