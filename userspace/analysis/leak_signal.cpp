@@ -154,8 +154,8 @@ std::optional<LeakEvidence> JudgeWindow(Samples h, size_t from, size_t to, doubl
   if (!th) return std::nullopt;
   const double rise = th->c.bytes - th->a.bytes;
   if (rise < th->min_rise) return std::nullopt;
-  // Four standard deviations of the difference of the two thirds' levels (medians of their
-  // samples, each about as noisy as a mean of them).
+  // And four standard deviations of the difference of the two thirds' levels (their medians
+  // taken as means, for the noise).
   const double c_count = static_cast<double>(to - th->c_from);
   if (rise < 4 * noise * std::sqrt(1 / static_cast<double>(th->a_count) + 1 / c_count)) {
     return std::nullopt;
