@@ -2,8 +2,9 @@
 // heavy per-request churn (tests/targets/gcrate) is flagged within 30 s at 50+ GC cycles a second
 // and at one cycle every 5 s, with the evidence in the JSON; lines that do not leak (gcrate's
 // churn and bounded cache, and the seed controls tests/targets/control*) are never flagged at
-// 20-100 cycles a second. Each test traces its scenarios at the same time, one goretain per target,
-// and checks the GC rate it asked for from goretain's own `gc_cycles`.
+// 15-100 cycles a second. Each test traces its scenarios at the same time, one goretain per
+// target, and checks the GC rate it got from goretain's own `gc_cycles`. Long runs (minutes):
+// scripts/bench-leak-signal.sh.
 #include <algorithm>
 #include <iostream>
 
@@ -150,9 +151,10 @@ TEST_F(LeakGcRate, ControlsNeverFlaggedAtHighGcRates) {
     const json& last = reports[i].back();
     std::cout << "[ leak signal ] " << name << ": " << last["gc_cycles"] << " GC cycles in "
               << last["elapsed_s"] << " s (" << GcPerSecond(last) << "/s)\n";
-    // Five programs collecting at once on a shared machine rarely all reach 100/s: at least 20
-    // (ten times what the seed controls see in Controls.NeverFlagged, GOGC=20).
-    EXPECT_GE(GcPerSecond(last), 20) << name << ": asked for 100 GC/s";
+    // Five programs collecting at once on a shared machine rarely all reach 100/s (measured
+    // under load: 24-94/s): at least 15, ten times what the seed controls see in
+    // Controls.NeverFlagged (GOGC=20, 0.5-2/s).
+    EXPECT_GE(GcPerSecond(last), 15) << name << ": asked for 100 GC/s";
     ExpectOnlyFlagged(name, reports[i], {});
     // The lines were judged, not skipped.
     for (const Marker& m : Markers(all[i].target, "control")) {
