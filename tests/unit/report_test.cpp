@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -61,10 +62,44 @@ TEST(Report, JsonFollowsTheContract) {
   EXPECT_TRUE(c["assigns"].is_null());
   EXPECT_TRUE(c["retained_objects"].is_null());
   EXPECT_TRUE(c["retained_bytes"].is_null());
+  EXPECT_TRUE(c["retained_growth_bytes_per_s"].is_null());
+  EXPECT_EQ(c["leaking"], false);
+  EXPECT_TRUE(c.contains("leak") && c["leak"].is_null());
   ASSERT_EQ(c["stack"].size(), 1u);
   EXPECT_EQ(c["stack"][0]["function"], "main.handle");
   EXPECT_EQ(c["stack"][0]["line"], 77);
   EXPECT_EQ(j["callsites"][1]["type"], "[]\"quoted\"");  // escaped, still valid JSON
+}
+
+TEST(Report, JsonSaysWhyALineLeaks) {
+  Report r = Sample();
+  CallsiteRow& c = r.callsites[0];
+  c.retained_objects = 610;
+  c.retained_bytes = 624640;
+  c.retained_growth_bytes_per_s = 32410.4;
+  c.leaking = true;
+  c.leak = LeakFinding{402432.4, 19.506, 31744.6};
+  const std::string text = RenderJson(r, 0);
+  const auto j = nlohmann::json::parse(text);
+  const auto& site = j["callsites"][0];
+  EXPECT_EQ(site["retained_objects"], 610);
+  EXPECT_EQ(site["retained_bytes"], 624640);
+  EXPECT_EQ(site["retained_growth_bytes_per_s"], 32410);
+  EXPECT_EQ(site["leaking"], true);
+  ASSERT_TRUE(site["leak"].is_object());
+  EXPECT_EQ(site["leak"].size(), 3u);
+  EXPECT_EQ(site["leak"]["rise_bytes"], 402432);
+  EXPECT_DOUBLE_EQ(site["leak"]["over_s"].get<double>(), 19.51);
+  EXPECT_EQ(site["leak"]["rate_bytes_per_s"], 31745);
+  // Fields stay in the contract's order: `leak` right after `leaking`.
+  const auto ordered = nlohmann::ordered_json::parse(text)["callsites"][0];
+  std::vector<std::string> keys;
+  for (auto it = ordered.begin(); it != ordered.end(); ++it) keys.push_back(it.key());
+  const auto leaking = std::find(keys.begin(), keys.end(), "leaking");
+  ASSERT_NE(leaking, keys.end());
+  EXPECT_EQ(*(leaking + 1), "leak");
+  EXPECT_TRUE(j["callsites"][1]["leak"].is_null());
+  EXPECT_NE(RenderTable(r, 0).find("LEAK"), std::string::npos);
 }
 
 TEST(Report, JsonTopLimitsCallsitesAndUnknownTypeIsNull) {

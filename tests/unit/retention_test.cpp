@@ -15,7 +15,7 @@ namespace {
 SiteRetention History(const std::vector<uint64_t>& bytes, double step_s = 2) {
   SiteRetention s;
   s.addressed = 1000;
-  for (size_t i = 0; i < bytes.size(); i++) s.history.emplace_back(i * step_s, bytes[i]);
+  for (size_t i = 0; i < bytes.size(); i++) s.history.Add(static_cast<double>(i) * step_s, bytes[i]);
   s.retained_bytes = bytes.empty() ? 0 : bytes.back();
   return s;
 }

@@ -327,7 +327,11 @@ void AddRetention(CallsiteRow& r, const SiteRetention& ret, bool known, bool& un
     r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
     r.retained_growth_bytes_per_s =
         r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
-    r.leaking = r.leaking || ret.Leaking();
+    // A row of several leaking parts shows the evidence of the one that rose most.
+    if (auto leak = ret.Leak(); leak && (!r.leak || leak->rise_bytes > r.leak->rise_bytes)) {
+      r.leak = LeakFinding{leak->rise_bytes, leak->over_s, leak->rate_bytes_per_s};
+    }
+    r.leaking = r.leak.has_value();
     return;
   }
   unjudged = true;
@@ -335,6 +339,7 @@ void AddRetention(CallsiteRow& r, const SiteRetention& ret, bool known, bool& un
   r.retained_bytes.reset();
   r.retained_growth_bytes_per_s.reset();
   r.leaking = false;
+  r.leak.reset();
 }
 
 // Leaking call sites first (fastest growth first), then by bytes allocated.

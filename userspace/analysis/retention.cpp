@@ -8,61 +8,6 @@
 
 namespace goretain {
 
-double SiteRetention::GrowthBytesPerSecond() const {
-  if (history.size() < 2) return 0;
-  double mt = 0, mb = 0;
-  for (const auto& [t, b] : history) {
-    mt += t;
-    mb += static_cast<double>(b);
-  }
-  mt /= static_cast<double>(history.size());
-  mb /= static_cast<double>(history.size());
-  double num = 0, den = 0;
-  for (const auto& [t, b] : history) {
-    num += (t - mt) * (static_cast<double>(b) - mb);
-    den += (t - mt) * (t - mt);
-  }
-  return den > 0 ? num / den : 0;
-}
-
-bool SiteRetention::Leaking() const {
-  if (!complete()) return false;
-  // Checks before the call site held anything old enough to judge (its first cycles) say nothing
-  // about a trend: the window starts at the first non-zero sample.
-  size_t start = 0;
-  while (start < history.size() && history[start].second == 0) start++;
-  const size_t n = history.size() - start;
-  if (n < kMinSamples) return false;
-  const auto& h = history;
-  const double first = static_cast<double>(h[start].second);
-  const double last = static_cast<double>(h.back().second);
-  const double min_rise = std::max(64.0 * 1024, 0.10 * first);
-  if (last - first < min_rise) return false;
-  if (h.back().first - h[start].first < kMinSpanSeconds) return false;
-  // Over the later half of the window, at least R/2 and a quarter of the whole rise: a leak
-  // keeps climbing at its pace (about half of its rise is there), while a line warming up
-  // flattens. Tracking starts at attach, so even a line in steady state rises at first (its
-  // first samples miss the objects made before attach), then shows only noise.
-  const double middle = static_cast<double>(h[start + n / 2].second);
-  if (last - middle < std::max(min_rise / 2, (last - first) / 4)) return false;
-  // Still rising in every third of the window: a cache that fills up and then stays flat (a
-  // bounded LRU warming up) is not a leak, however steep its start.
-  const size_t third = n / 3;
-  auto peak = [&](size_t from, size_t to) {
-    uint64_t m = 0;
-    for (size_t i = start + from; i < start + to; i++) m = std::max(m, h[i].second);
-    return m;
-  };
-  const uint64_t a = peak(0, third), b = peak(third, n - third), c = peak(n - third, n);
-  // And up at most checks: a container replaced or regrown now and then steps up and then sits
-  // still; a leak climbs cycle after cycle.
-  size_t rises = 0;
-  for (size_t i = start + 1; i < h.size(); i++) {
-    if (h[i].second > h[i - 1].second) rises++;
-  }
-  return GrowthBytesPerSecond() > 0 && b > a && c > b && rises * 4 >= (n - 1) * 3;
-}
-
 void RetentionTracker::AddProcess(pid_t pid, HeapReader reader) {
   processes_[pid].reader = std::make_unique<HeapReader>(std::move(reader));
 }
@@ -110,8 +55,7 @@ void RetentionTracker::PublishFigures(const SiteTotals& fresh,
     site->retained_objects = f == fresh.end() ? 0 : f->second.first;
     site->retained_bytes = f == fresh.end() ? 0 : f->second.second;
     site->checked = true;
-    site->history.emplace_back(now_s, site->retained_bytes);
-    while (site->history.size() > SiteRetention::kHistory) site->history.pop_front();
+    site->history.Add(now_s, site->retained_bytes);
   }
 }
 

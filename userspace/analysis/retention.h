@@ -11,13 +11,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "userspace/analysis/leak_signal.h"
+#include "userspace/analysis/retention_history.h"
 #include "userspace/process/heap_reader.h"
 
 namespace goretain {
@@ -28,7 +29,7 @@ struct SiteRetention {
   uint64_t unaddressed = 0;  // allocations whose address goretain could not see
   uint64_t retained_objects = 0;  // at the last check: survivors of the last GC cycle
   uint64_t retained_bytes = 0;
-  std::deque<std::pair<double, uint64_t>> history;  // (seconds, retained_bytes) per check
+  RetentionHistory history;  // retained_bytes over time (bounded, spans the whole trace)
   bool checked = false;  // a check has judged this site's objects (the figures above mean something)
 
   // Retained figures are meaningful only when (nearly) every allocation here was tracked: at
@@ -39,17 +40,14 @@ struct SiteRetention {
   }
   static constexpr uint64_t kMaxUntrackedPerMille = 1;
   // Least-squares slope of retained bytes over the history (bytes/s); 0 with < 2 samples.
-  double GrowthBytesPerSecond() const;
-  // Keeps growing beyond noise: from its first non-zero sample, >= kMinSamples checks over
-  // >= kMinSpanSeconds; a rise of at least R = max(64 KiB, 10% of the first sample), of which
-  // at least max(R/2, a quarter) in the later half of the window; up at >= 3/4 of the checks;
-  // and a higher peak in each third of the window than in the one before (so a plateau after
-  // warm-up, or a container that steps up now and then, is not a leak).
-  bool Leaking() const;
-
-  static constexpr size_t kHistory = 12;
-  static constexpr size_t kMinSamples = 4;
-  static constexpr double kMinSpanSeconds = 6;
+  double GrowthBytesPerSecond() const { return goretain::GrowthBytesPerSecond(history.Samples()); }
+  // Why this line leaks (leak_signal.h: a sustained rise, judged by time), if it does; only
+  // complete lines are judged.
+  std::optional<LeakEvidence> Leak() const {
+    if (!complete()) return std::nullopt;
+    return JudgeLeak(history.Samples());
+  }
+  bool Leaking() const { return Leak().has_value(); }
 };
 
 struct RetentionCheck {

@@ -33,6 +33,15 @@ struct SourceFrame {
   int line = 0;
 };
 
+// Why a line is flagged leaking (analysis/leak_signal.h): over a window of the last `over_s`
+// seconds, its retained bytes rose by `rise_bytes` (the median of the window's last third over
+// that of its first), at `rate_bytes_per_s`.
+struct LeakFinding {
+  double rise_bytes = 0;
+  double over_s = 0;
+  double rate_bytes_per_s = 0;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -47,6 +56,7 @@ struct CallsiteRow {
   std::optional<uint64_t> retained_bytes;
   std::optional<double> retained_growth_bytes_per_s;
   bool leaking = false;
+  std::optional<LeakFinding> leak;  // set exactly when `leaking`
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
 };
 

@@ -55,6 +55,10 @@ std::string RenderJson(const Report& r, size_t top) {
                                             ? Json(std::round(*c.retained_growth_bytes_per_s))
                                             : Json(nullptr)},
         {"leaking", c.leaking},
+        {"leak", c.leak ? Json{{"rise_bytes", std::round(c.leak->rise_bytes)},
+                               {"over_s", std::round(c.leak->over_s * 100) / 100},
+                               {"rate_bytes_per_s", std::round(c.leak->rate_bytes_per_s)}}
+                        : Json(nullptr)},
         {"stack", std::move(stack)},
     });
   }

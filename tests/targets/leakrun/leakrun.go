@@ -17,6 +17,8 @@
 //	-max-mb M             stop operating (keep running, idle) once heap + stacks exceed M MiB
 //	-freeze               stop operating (keep running, idle) just before the first snapshot, so
 //	                      the snapshot is what the program holds from then on
+//	-gc-per-s R           also call runtime.GC() R times a second (0: only the runtime's own
+//	                      collections), to judge a scenario at a high GC rate
 //
 // Each profile file is written under a temporary name and renamed into place, so a test can poll
 // for it; a line "<name>: profile FILE ops=N elapsed_s=T" on stderr follows each snapshot. With
@@ -65,6 +67,7 @@ func Main(s Scenario) {
 	profileEvery := flag.Duration("profile-every", 0, "further snapshots (FILE.2, FILE.3, ...) this often")
 	maxMB := flag.Float64("max-mb", 200, "stop allocating once heap plus goroutine stacks exceed this (MiB)")
 	freeze := flag.Bool("freeze", false, "stop allocating just before the first -profile snapshot")
+	gcPerS := flag.Float64("gc-per-s", 0, "runtime.GC() calls per second (0: none)")
 	workers := s.Workers
 	if s.Workers > 1 {
 		flag.IntVar(&workers, "workers", s.Workers, "goroutines performing operations concurrently")
@@ -88,6 +91,9 @@ func Main(s Scenario) {
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "%s: pid %d, %d operations/s, %d worker(s)\n", s.Name, os.Getpid(), *rate, workers)
 
+	if *gcPerS > 0 {
+		go collect(*gcPerS)
+	}
 	var ops atomic.Int64
 	var capped atomic.Bool
 	for w := 0; w < workers; w++ {
@@ -165,6 +171,21 @@ func Main(s Scenario) {
 					s.Name, mb, *maxMB, ops.Load())
 			}
 		}
+	}
+}
+
+// collect calls runtime.GC() perSecond times a second, forever (a loaded machine that falls
+// behind skips the missed calls rather than catching up in a burst).
+func collect(perSecond float64) {
+	interval := time.Duration(float64(time.Second) / perSecond)
+	next := time.Now()
+	for {
+		next = next.Add(interval)
+		if late := time.Since(next); late > time.Second {
+			next = time.Now()
+		}
+		time.Sleep(time.Until(next))
+		runtime.GC()
 	}
 }
 
