@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "userspace/goruntime/x86_code.h"
+#include "userspace/goruntime/x86_decoder.h"
 
 namespace goretain {
 namespace {
@@ -234,11 +235,12 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
       callee_of_entry.push_back(&c);
     }
   }
+  X86Decoder decoder;
   for (const char* container : containers) {
     const symbols::Function* fn = binary.FindFunction(container);
     if (!fn) continue;
-    const auto code = binary.Code(*fn);
-    for (const CallInstruction& call : FindCalls(code, fn->entry.value, callee_entries)) {
+    for (const auto& [call, rv] :
+         FindCallResults(decoder, binary.Code(*fn), fn->entry.value, callee_entries)) {
       const size_t i = std::find(callee_entries.begin(), callee_entries.end(), call.target) -
                        callee_entries.begin();
       gr_probe_spec spec = callee_of_entry[i]->spec;
@@ -263,11 +265,10 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
       }
       // Counted only (its objects are tracked by other probes): no address needed.
       if (!addresses || (spec.flags & GR_PROBE_ACCOUNT_ONLY)) continue;
-      if (auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset)) {
-        AddCompletion(plan, binary, *fn, *rv, index, 0);
-      }
+      if (rv) AddCompletion(plan, binary, *fn, *rv, index, 0);
     }
   }
+  plan.decoded_instructions += decoder.decoded();
   return Ok{};
 }
 
@@ -275,17 +276,24 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
 // completion after each CALL to it, in every function of the binary, where the caller can be
 // seen to hold the result. A caller where it cannot be placed leaves its events without an
 // address (its lines are not judged); the SP check keeps any other frame's event out.
+// Cost: one byte scan of the text, then one decode of each function that may call `callee`
+// (thousands in a large server), reported through opts.progress.
 void AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
-                          const std::string& callee) {
+                          const std::string& callee, const PlanOptions& opts) {
   const symbols::Function* target = binary.FindFunction(callee);
   const std::optional<size_t> alloc_index = EntryProbeIndex(plan, callee);
   if (!target || !alloc_index) return;
   const uint64_t targets[] = {target->entry.value};
+  std::vector<const symbols::Function*> callers;
   for (const symbols::Function& fn : binary.functions()) {
-    const auto code = binary.Code(fn);
-    if (!MayCall(code, fn.entry.value, target->entry.value)) continue;
-    for (const CallInstruction& call : FindCalls(code, fn.entry.value, targets)) {
-      auto rv = FindReturnValueProbe(code, fn.entry.value, call.offset);
+    if (MayCall(binary.Code(fn), fn.entry.value, target->entry.value)) callers.push_back(&fn);
+  }
+  X86Decoder decoder;
+  constexpr size_t kProgressEvery = 64;
+  for (size_t done = 0; done < callers.size(); done++) {
+    if (opts.progress && done % kProgressEvery == 0) opts.progress({done, callers.size()});
+    const symbols::Function& fn = *callers[done];
+    for (const auto& [call, rv] : FindCallResults(decoder, binary.Code(fn), fn.entry.value, targets)) {
       // Reached only from this call: no event from another path waits at that instruction.
       if (!rv || rv->reachable_elsewhere) continue;
       // The callee's RET popped its return address: SP is 8 above the SP at its entry probe.
@@ -295,6 +303,8 @@ void AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
       }
     }
   }
+  if (opts.progress) opts.progress({callers.size(), callers.size()});
+  plan.decoded_instructions += decoder.decoded();
   // Calls from anywhere else are sent at once instead of waiting for a completion.
   plan.probes[*alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
 }
@@ -346,13 +356,13 @@ void AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
   for (const auto& a : allocators) {
     if (const symbols::Function* f = binary.FindFunction(a)) targets.push_back(f->entry.value);
   }
-  const auto code = binary.Code(*fn);
-  const auto calls = FindCalls(code, fn->entry.value, targets);
+  X86Decoder decoder;
+  const auto calls = FindCallResults(decoder, binary.Code(*fn), fn->entry.value, targets);
+  plan.decoded_instructions += decoder.decoded();
   // Every allocating path must report its address, or none is used: an event left pending
   // would wait for a completion that never comes.
   std::vector<ReturnValueProbe> found;
-  for (const CallInstruction& call : calls) {
-    auto rv = FindReturnValueProbe(code, fn->entry.value, call.offset);
+  for (const auto& [call, rv] : calls) {
     if (!rv || rv->reachable_elsewhere || !AddressIsFree(plan, fn->entry + rv->offset)) return;
     found.push_back(*rv);
   }
@@ -491,7 +501,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
     return s.error();
   }
   // makemap_small's one object is returned at once: its address is read in each caller.
-  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makemap_small");
+  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makemap_small", opts);
   // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
   AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice", {"runtime.mallocgc"});
   return plan;

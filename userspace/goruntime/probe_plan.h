@@ -3,6 +3,7 @@
 // every process running the same file shares the plan and the attached probes.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,9 +42,18 @@ struct ProbePlan {
   // Allocation probes whose events carry the object's address (see GR_PROBE_STASH).
   size_t addressed = 0;
   std::vector<StashCaller> stash_callers;
+  // Instructions decoded to find call sites and where their results are read: each function the
+  // plan scans is decoded once, so this stays below the scanned code's size in bytes.
+  uint64_t decoded_instructions = 0;
 
   // One line per probe, for debug logs.
   std::string Describe() const;
+};
+
+// How far a long plan has got: `done` of `total` functions that call makemap_small scanned.
+struct PlanProgress {
+  size_t done = 0;
+  size_t total = 0;
 };
 
 struct PlanOptions {
@@ -54,6 +64,9 @@ struct PlanOptions {
   // With `addresses`: also read makemap_small's result in each of its callers (hundreds to
   // thousands of completion probes in a large binary; only with uprobe_multi links).
   bool caller_completions = true;
+  // Called now and then while the callers are scanned (hundreds of times at most, and with
+  // done == total at the end); the planner itself prints nothing.
+  std::function<void(const PlanProgress&)> progress = nullptr;
 };
 
 

@@ -161,48 +161,121 @@ bool IsControlTransfer(csh handle, const cs_insn& insn) {
 
 }  // namespace
 
-std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
-                                                     uint64_t call_offset) {
-  X86Decoder cs;
-  if (!cs.ok() || code.empty()) return std::nullopt;
-  cs_insn* insns = nullptr;
-  const size_t n = cs_disasm(cs.handle(), code.data(), code.size(), entry, 0, &insns);
-  if (n == 0) return std::nullopt;
-  struct Free {
-    cs_insn* p;
-    size_t n;
-    ~Free() { cs_free(p, n); }
-  } free_insns{insns, n};
+namespace {
 
-  // Every address some direct branch of the function lands on.
-  std::set<uint64_t> targets;
-  size_t call = n;
-  for (size_t i = 0; i < n; i++) {
-    const cs_x86& x86 = insns[i].detail->x86;
-    if (x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM &&
-        cs_insn_group(cs.handle(), &insns[i], CS_GRP_JUMP)) {
-      targets.insert(static_cast<uint64_t>(x86.operands[0].imm));
+// One linear pass over a function's code: the targets of all its direct branches and, after each
+// call that opens a window, the returned value followed to the instruction that decides (at most
+// kMaxTrackedInstructions). Windows never overlap: a CALL closes one (emulated) and may open the
+// next. Whether a branch lands in a window is settled in Finish, when every branch is known.
+class ResultScan {
+ public:
+  ResultScan(csh handle, uint64_t entry) : handle_(handle), entry_(entry), next_(entry) {}
+
+  // The next instruction in address order; `call_target` set if it is a call that opens a window.
+  void Visit(const cs_insn& insn, std::optional<uint64_t> call_target) {
+    if (insn.address != next_) {
+      gap_ = true;  // a byte did not decode: what follows may be misaligned, so decide nothing
+      if (open_) Close(std::nullopt);
     }
-    if (insns[i].address == entry + call_offset) call = i;
+    next_ = insn.address + insn.size;
+    const cs_x86& x86 = insn.detail->x86;
+    if (x86.op_count == 1 && x86.operands[0].type == X86_OP_IMM &&
+        cs_insn_group(handle_, const_cast<cs_insn*>(&insn), CS_GRP_JUMP)) {
+      branch_targets_.push_back(static_cast<uint64_t>(x86.operands[0].imm));
+    }
+    if (open_) Track(insn);
+    if (!call_target) return;
+    results_.push_back(CallResult{CallInstruction{insn.address - entry_, *call_target}, {}});
+    if (gap_) return;
+    if (open_) Close(std::nullopt);  // (a direct CALL always closes the open window first)
+    open_ = Window{results_.size() - 1, {}, {}};
+    open_->value.regs.set(GR_REG_AX);
   }
-  if (call == n || insns[call].id != X86_INS_CALL) return std::nullopt;
 
-  ValueCopies value;
-  value.regs.set(GR_REG_AX);
-  bool merged = false;
-  for (size_t i = call + 1; i < n && i <= call + kMaxTrackedInstructions; i++) {
-    const cs_insn& insn = insns[i];
-    merged = merged || targets.count(insn.address) > 0;
-    if (IsEmulatedBranch(cs.handle(), insn)) return ProbeAt(insn, entry, value, merged);
-    if (IsControlTransfer(cs.handle(), insn)) return std::nullopt;  // indirect or not emulated
+  std::vector<CallResult> Finish() {
+    if (open_) Close(std::nullopt);  // the code ended first
+    std::sort(branch_targets_.begin(), branch_targets_.end());
+    for (const auto& [index, addresses] : decided_) {
+      for (uint64_t a : addresses) {
+        if (std::binary_search(branch_targets_.begin(), branch_targets_.end(), a)) {
+          results_[index].result->reachable_elsewhere = true;
+        }
+      }
+    }
+    return std::move(results_);
+  }
+
+ private:
+  struct Window {
+    size_t index;                     // in results_
+    ValueCopies value;
+    std::vector<uint64_t> addresses;  // the instructions tracked, the deciding one included
+  };
+
+  void Track(const cs_insn& insn) {
+    Window& w = *open_;
+    w.addresses.push_back(insn.address);
+    if (IsEmulatedBranch(handle_, insn)) return Close(ProbeAt(insn, entry_, w.value, false));
+    if (IsControlTransfer(handle_, insn)) return Close(std::nullopt);  // indirect or not emulated
     const cs_x86& x86 = insn.detail->x86;
     const bool is_move = insn.id == X86_INS_MOV && x86.op_count == 2 && x86.operands[0].size == 8;
-    if (!(is_move ? ApplyMove(x86, value) : ApplyClobbers(cs.handle(), insn, value))) {
-      return std::nullopt;
+    if (!(is_move ? ApplyMove(x86, w.value) : ApplyClobbers(handle_, insn, w.value)) ||
+        w.value.empty() || w.addresses.size() >= kMaxTrackedInstructions) {
+      Close(std::nullopt);
     }
-    if (value.empty()) return std::nullopt;
   }
-  return std::nullopt;
+
+  void Close(std::optional<ReturnValueProbe> result) {
+    if (result) decided_.emplace_back(open_->index, std::move(open_->addresses));
+    results_[open_->index].result = result;
+    open_.reset();
+  }
+
+  csh handle_;
+  uint64_t entry_;
+  uint64_t next_;     // where the next instruction starts when no byte was skipped
+  bool gap_ = false;
+  std::vector<uint64_t> branch_targets_;
+  std::vector<CallResult> results_;
+  std::vector<std::pair<size_t, std::vector<uint64_t>>> decided_;
+  std::optional<Window> open_;
+};
+
+// The target of a direct `CALL rel32` to one of `targets`, if `insn` is one.
+std::optional<uint64_t> DirectCallTo(const cs_insn& insn, std::span<const uint64_t> targets) {
+  if (insn.id != X86_INS_CALL) return std::nullopt;
+  const cs_x86& x86 = insn.detail->x86;
+  if (x86.op_count != 1 || x86.operands[0].type != X86_OP_IMM) return std::nullopt;
+  const uint64_t target = static_cast<uint64_t>(x86.operands[0].imm);
+  if (std::find(targets.begin(), targets.end(), target) == targets.end()) return std::nullopt;
+  return target;
+}
+
+}  // namespace
+
+std::vector<CallResult> FindCallResults(X86Decoder& decoder, std::span<const uint8_t> code,
+                                        uint64_t entry, std::span<const uint64_t> targets) {
+  if (!decoder.ok() || code.empty() || targets.empty()) return {};
+  ResultScan scan(decoder.handle(), entry);
+  decoder.ForEach(code, entry, [&](const cs_insn& insn) {
+    scan.Visit(insn, DirectCallTo(insn, targets));
+    return true;
+  });
+  return scan.Finish();
+}
+
+std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
+                                                     uint64_t call_offset) {
+  X86Decoder decoder;
+  if (!decoder.ok() || code.empty()) return std::nullopt;
+  ResultScan scan(decoder.handle(), entry);
+  decoder.ForEach(code, entry, [&](const cs_insn& insn) {
+    const bool call = insn.address == entry + call_offset && insn.id == X86_INS_CALL;
+    scan.Visit(insn, call ? std::optional<uint64_t>(0) : std::nullopt);
+    return true;
+  });
+  const std::vector<CallResult> results = scan.Finish();
+  return results.empty() ? std::nullopt : results.front().result;
 }
 
 std::optional<StackCheckBranch> FindStackCheckBranch(std::span<const uint8_t> code) {

@@ -61,10 +61,25 @@ struct ReturnValueProbe {
 
 // After the `CALL` at `call_offset` returns, where can its result (RAX) first be read at an
 // instruction the kernel emulates? Follows the value through register and stack-slot moves over
-// straight-line code. nullopt if the value is overwritten first, the stack pointer moves, the
-// code leaves by a non-emulated control transfer (RET, indirect jump), or any instruction on the
-// way is a branch target (a probe there could fire on another path).
+// straight-line code (at most 32 instructions). nullopt if the value is overwritten first, the
+// stack pointer moves, the code leaves by a non-emulated control transfer (RET, indirect jump),
+// or a byte before the decision does not decode. `reachable_elsewhere` if a direct branch
+// anywhere in `code` (the whole function) lands on an instruction on the way (a probe there could
+// fire on another path).
 std::optional<ReturnValueProbe> FindReturnValueProbe(std::span<const uint8_t> code, uint64_t entry,
                                                      uint64_t call_offset);
+
+class X86Decoder;
+
+struct CallResult {
+  CallInstruction call;
+  std::optional<ReturnValueProbe> result;  // as FindReturnValueProbe(code, entry, call.offset)
+};
+
+// FindCalls and FindReturnValueProbe for each call found, in one pass: `code` (a whole function,
+// from `entry` to its end in pclntab, never beyond) is decoded once with `decoder`, whatever the
+// number of calls, and each call's result is followed only up to the instruction that decides.
+std::vector<CallResult> FindCallResults(X86Decoder& decoder, std::span<const uint8_t> code,
+                                        uint64_t entry, std::span<const uint64_t> targets);
 
 }  // namespace goretain

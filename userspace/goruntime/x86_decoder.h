@@ -4,7 +4,10 @@
 // Contract of ForEach: instructions are decoded one at a time (cs_disasm_iter) and handed to the
 // visitor in address order until it returns false or the code ends, so a caller that stops at the
 // first instruction that decides pays only for what it read. A byte that does not decode is skipped
-// and decoding resumes at the next one (Go pads functions with INT3 and may place data in text).
+// and decoding resumes at the next one (Go pads functions with INT3 and may place data in text):
+// the visitor sees the gap as an instruction whose address is not the previous one's end.
+// decoded() counts the instructions handed to visitors over the decoder's life, so a caller can
+// check (and a test assert) that it decodes each byte of code at most once.
 #pragma once
 
 #include <capstone/capstone.h>
@@ -30,6 +33,7 @@ class X86Decoder {
   X86Decoder& operator=(const X86Decoder&) = delete;
 
   bool ok() const { return ok_; }
+  uint64_t decoded() const { return decoded_; }
   csh handle() const { return handle_; }
 
   bool InGroup(const cs_insn& insn, cs_group_type group) const {
@@ -50,6 +54,7 @@ class X86Decoder {
         addr++;
         continue;
       }
+      decoded_++;
       if (!visit(static_cast<const cs_insn&>(*insn_))) return;
     }
   }
@@ -58,6 +63,7 @@ class X86Decoder {
   csh handle_ = 0;
   cs_insn* insn_ = nullptr;
   bool ok_ = false;
+  uint64_t decoded_ = 0;
 };
 
 }  // namespace goretain

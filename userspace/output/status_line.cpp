@@ -27,6 +27,16 @@ void StatusLine::Update(double elapsed_s, uint64_t events, uint64_t dropped) {
   last_events_ = events;
 }
 
+void StatusLine::Say(std::string_view what) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (drawn_ && std::chrono::duration<double>(now - last_draw_).count() < 0.25) return;
+  fmt::print(stderr, "\r\033[Kgoretain: {}", what);
+  std::fflush(stderr);
+  drawn_ = true;
+  last_draw_ = now;
+}
+
 void StatusLine::Clear() {
   if (enabled_ && drawn_) {
     fmt::print(stderr, "\r\033[K");

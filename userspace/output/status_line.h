@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace goretain {
 
@@ -13,6 +14,8 @@ class StatusLine {
   ~StatusLine();  // clears the line
   // Redraws at most a few times per second: elapsed time, event rate since the last draw, drops.
   void Update(double elapsed_s, uint64_t events, uint64_t dropped);
+  // Says what goretain is doing (e.g. while planning probes), redrawn at most a few times per second.
+  void Say(std::string_view what);
   void Clear();
 
  private:

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 
+#include "userspace/session/plan_progress.h"
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
 
@@ -54,8 +55,11 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
+  StatusLine status;
   auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
-                                                /*caller_completions=*/tracer_->multi_links()});
+                                                /*caller_completions=*/tracer_->multi_links(),
+                                                PlanProgressOn(status, info.exe_path)});
+  status.Clear();
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
