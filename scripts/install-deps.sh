@@ -10,6 +10,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
+  # the other Go releases' packages are verified with it (scripts/install-go-toolchains.sh)
+  debian-archive-keyring
   # the naive-tracer baseline of the overhead benchmark
   bpftrace
   # the include-direction check (tests/layering)

@@ -142,7 +142,10 @@ std::vector<const char*> GrowthContainersFor(bool swiss) {
                          "internal/runtime/maps.(*Map).installTableSplit",
                          "internal/runtime/maps.(*Map).putSlotSmall",
                          "internal/runtime/maps.(*table).uncheckedPutSlot",
-                         "internal/runtime/maps.(*table).PutSlot"}) {
+                         "internal/runtime/maps.(*table).PutSlot",
+                         // go1.27+: the first insert past a small map's 8 slots puts the key
+                         // into the new table here (indirect keys and values: newobject)
+                         "internal/runtime/maps.(*table).uncheckedPutSlotForAssign"}) {
     c.push_back(fn);
   }
   return c;
