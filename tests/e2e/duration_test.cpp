@@ -113,7 +113,7 @@ bool WaitUntilCatches(pid_t pid, int sig, std::chrono::milliseconds timeout) {
   return false;
 }
 
-constexpr int kPercent = 3;  // of one CPU: attaching takes ~30x longer than unthrottled
+constexpr int kPercent = 1;  // of one CPU: attaching (~50-90 ms of CPU) takes seconds
 constexpr int kExitNotTraced = 5;
 
 class Duration : public E2ETest {
@@ -133,9 +133,10 @@ TEST_F(Duration, CountsFromProbesLiveNotFromStart) {
   const auto started = std::chrono::steady_clock::now();
   Process gr = slow.Spawn({GoretainBin(), "--pid", std::to_string(demo_.pid()), "--duration",
                            std::to_string(kSeconds), "--format", "json"});
-  ASSERT_TRUE(Attached(gr, 180s));
+  ASSERT_TRUE(gr.WaitForStderr("probes attached", 180s)) << gr.Describe();
   const auto live = std::chrono::steady_clock::now();
   slow.Release(gr.pid());  // tracing itself runs at full speed
+  ASSERT_TRUE(Attached(gr));  // and the probes are in the kernel (bpftool)
   const double attach_s = std::chrono::duration<double>(live - started).count();
   // The point of the test: attaching took longer than the whole --duration.
   ASSERT_GT(attach_s, kSeconds) << "the attach was not slowed\n" << gr.Describe();
@@ -154,12 +155,14 @@ TEST_F(Duration, CountsFromProbesLiveNotFromStart) {
                                << attach_s << " s)";
   EXPECT_LE(elapsed, kSeconds + 1.0) << "elapsed_s counts more than tracing (attach took "
                                      << attach_s << " s)";
-  // 500 requests/s for the whole --duration: one audit entry per request.
+  // One audit entry per request, at up to 500 requests/s during the --duration (a loaded
+  // machine makes the target drop ticks, so the lower bound is loose; a --duration spent
+  // attaching would leave none).
   const json* c = FindCallsite(report, "map.make", "main.audit",
                                WantLine("leakydemo", "map.make", "audit-entry"));
   ASSERT_NE(c, nullptr) << DescribeCallsites(report);
-  EXPECT_GE(c->value("alloc_objects", 0), 500 * kSeconds * 6 / 10) << c->dump();
-  EXPECT_LE(c->value("alloc_objects", 0), 500 * kSeconds * 14 / 10) << c->dump();
+  EXPECT_GE(c->value("alloc_objects", 0), 500 * kSeconds / 10) << c->dump();
+  EXPECT_LE(c->value("alloc_objects", 0), 500 * (elapsed + 0.5)) << c->dump();
   EXPECT_TRUE(demo_.Running()) << demo_.Describe();
 }
 
