@@ -117,8 +117,9 @@ TEST_F(Esbuild, SwissMapsAndSlicesAgreeWithItsOwnHeapProfile) {
 }
 
 // Retention (the default) on a real Swiss-map binary: every makemap_small caller of esbuild gets a
-// completion probe (hundreds, one uprobe_multi link), and every allocation's address arrives. (esbuild turns
-// its garbage collector off while bundling, so there is no cycle to judge retention by here.)
+// completion probe (hundreds, one uprobe_multi link), and every allocation's address arrives.
+// (esbuild turns its garbage collector off while bundling, so there is no cycle to judge
+// retention by here.)
 TEST_F(Esbuild, RetainedReadsEveryAddressWithItsManyMakemapSmallCallers) {
   ASSERT_EQ(access(kEsbuild, X_OK), 0)
       << kEsbuild << " is missing: scripts/install-npm-binaries.sh installs it";
