@@ -64,8 +64,9 @@ TEST_F(Leakydemo, LeakingLinesAreTopCallsites) {
   EXPECT_LE(requests, kRate * kSeconds * 14 / 10);
   EXPECT_LE(std::llabs(objects("control-headers") - requests), 1);
   // Each header map's first insert allocates its first bucket (8 + 8*16 + 8*16 + 8 = 272 B, in
-  // the 288 B size class).
-  EXPECT_EQ(objects("control-first-bucket"), objects("control-headers"));
+  // the 288 B size class). The start or the end of tracing can fall between one request's make
+  // and its first insert (on a loaded machine the target can be descheduled right there).
+  EXPECT_LE(std::llabs(objects("control-first-bucket") - objects("control-headers")), 1);
   EXPECT_EQ(bytes("control-first-bucket"), 288 * objects("control-first-bucket"));
   // A new trace every 4 requests.
   EXPECT_NEAR(static_cast<double>(objects("trace-tags")), requests / 4.0, 3.0);
