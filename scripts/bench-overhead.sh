@@ -5,8 +5,9 @@
 # (go1.25, Swiss maps) bundling a generated project. Each runs, interleaved, RUNS times in four
 # modes:
 #   untraced   the program alone
-#   goretain   goretain's default mode (-- COMMAND)
-#   -r         goretain --retained (a second probe hit per allocation, for its address)
+#   goretain   goretain's default mode (-- COMMAND): allocations and retention (a second probe
+#              hit per allocation, for its address)
+#   -n         goretain --no-retained (allocations only: one probe hit per allocation)
 #   naive      bpftrace with plain entry uprobes on the same runtime functions (the way one
 #              would do it by hand: a probe on each function's first instruction)
 # Times are the workload's own (churn prints elapsed_ms, esbuild prints "Done in Nms"), so a
@@ -81,14 +82,14 @@ for w in churn esbuild; do
   bin=${cmd[$w]%% *}
   probes=$(naive_probes "$bin")
   : >"$work/$w.untraced" >"$work/$w.naive"
-  for m in goretain retained; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
+  for m in goretain noret; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
   for ((r = 1; r <= runs; r++)); do
     ${cmd[$w]} >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.untraced"
 
-    for m in goretain retained; do
+    for m in goretain noret; do
       flags=()
-      [[ $m == retained ]] && flags=(--retained)
+      [[ $m == noret ]] && flags=(--no-retained)
       "$goretain" "${flags[@]}" --format json -o "$work/report.json" -- ${cmd[$w]} >"$work/out" 2>&1
       workload_ms "$w" "$work/out" >>"$work/$w.$m"
       sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.$m.events"
@@ -104,13 +105,13 @@ printf "\n%-11s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced 
   slow_gr slow_nv events "us/event" "gr/naive" "events/cpu-s"
 for w in churn esbuild; do
   u=$(median <"$work/$w.untraced"); n=$(median <"$work/$w.naive")
-  for m in goretain retained; do
+  for m in goretain noret; do
     g=$(median <"$work/$w.$m")
     ev=$(awk '{print $1}' "$work/$w.$m.events" | median)
     drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.$m.events")
     cpu=$(median <"$work/$w.$m.cpu")
     label=$w
-    [[ $m == retained ]] && label="$w -r"
+    [[ $m == noret ]] && label="$w -n"
     awk -v w="$label" -v u="$u" -v g="$g" -v n="$n" -v ev="$ev" -v cpu="$cpu" -v drops="$drops" 'BEGIN {
       printf "%-11s %8.0fms %8.0fms %8.0fms %8.2fx %8.2fx %10d %12.3f %10.3f %12.0f\n", w, u, g, n,
         g / u, n / u, ev, (g - u) * 1000 / ev, (g - u) / (n - u), ev / cpu
@@ -121,5 +122,6 @@ done
 echo
 echo "runs per mode: $runs (interleaved); times are medians of the workload's own measurement"
 echo "us/event = (goretain - untraced) / events; gr/naive = goretain's added time / naive's added time"
-echo "-r: goretain --retained (its goretain column); its events also include one per tracked part of a multi-object map allocation"
+echo "goretain rows: the default mode (with retention; its events also include one per tracked part of a multi-object map allocation)"
+echo "-n rows: goretain --no-retained (allocations only; its goretain column)"
 echo "events/cpu-s = events handled per second of goretain's own CPU (its userspace path)"

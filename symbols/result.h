@@ -18,6 +18,7 @@ enum class ErrorCode {
   kUnsupported,     // a Go version, architecture or kernel feature we do not handle
   kKernel,          // a BPF or perf syscall failed
   kIo,              // any other I/O failure
+  kAborted,         // stopped before it completed: a stop signal, or the target went away
 };
 
 struct Error {

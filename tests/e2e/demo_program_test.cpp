@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include "harness.h"
 
@@ -63,8 +64,9 @@ TEST_F(Leakydemo, LeakingLinesAreTopCallsites) {
   EXPECT_LE(requests, kRate * kSeconds * 14 / 10);
   EXPECT_LE(std::llabs(objects("control-headers") - requests), 1);
   // Each header map's first insert allocates its first bucket (8 + 8*16 + 8*16 + 8 = 272 B, in
-  // the 288 B size class).
-  EXPECT_EQ(objects("control-first-bucket"), objects("control-headers"));
+  // the 288 B size class). The start or the end of tracing can fall between one request's make
+  // and its first insert (on a loaded machine the target can be descheduled right there).
+  EXPECT_LE(std::llabs(objects("control-first-bucket") - objects("control-headers")), 1);
   EXPECT_EQ(bytes("control-first-bucket"), 288 * objects("control-first-bucket"));
   // A new trace every 4 requests.
   EXPECT_NEAR(static_cast<double>(objects("trace-tags")), requests / 4.0, 3.0);
@@ -83,6 +85,53 @@ TEST_F(Leakydemo, LeakingLinesAreTopCallsites) {
   for (const char* leak : {"audit-entry", "trace-tags", "spans"})
     EXPECT_GT(bytes(leak), bytes("control-headers")) << leak;
 
+  demo.Signal(SIGTERM);
+  EXPECT_EQ(demo.Wait(10s), 0) << demo.Describe();
+}
+
+// What scripts/demo.sh shows: its own goretain command (the default mode, a table, --top 10) for
+// its default duration prints the demo's leaking lines marked LEAK, and never the control's.
+int DemoSeconds() {
+  const std::string script = ReadFile(fs::path(GORETAIN_SOURCE_DIR) / "scripts" / "demo.sh");
+  const std::string key = "GORETAIN_DEMO_SECONDS:-";
+  const size_t at = script.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoi(script.substr(at + key.size()));
+}
+
+TEST_F(Leakydemo, DemoTableMarksTheLeakingLines) {
+  const int seconds = DemoSeconds();
+  ASSERT_GT(seconds, 0) << "no GORETAIN_DEMO_SECONDS default in scripts/demo.sh";
+  Process demo({Target("leakydemo")});
+  ASSERT_TRUE(demo.WaitForStderr("serving")) << demo.Describe();
+  Process gr = Goretain({"--pid", std::to_string(demo.pid()), "--duration",
+                         std::to_string(seconds), "--top", "10"});
+  ASSERT_TRUE(Attached(gr));
+  ASSERT_EQ(gr.Wait(std::chrono::seconds(seconds) + 15s), 0) << gr.Describe();
+  ASSERT_TRUE(demo.Running()) << demo.Describe();
+
+  // The table row of a marker: the one whose KIND starts with `kind` and that names its line.
+  const std::string table = gr.Stdout();
+  auto row = [&](const char* kind, const char* label) -> std::string {
+    const std::string where = "leakydemo/main.go:" + std::to_string(WantLine("leakydemo", kind, label));
+    std::istringstream in(table);
+    for (std::string l; std::getline(in, l);) {
+      if (l.rfind(kind, 0) == 0 && l.find(where + " ") != std::string::npos) return l;
+    }
+    return "";
+  };
+  // Every request's audit entry and every trace's tags map are kept forever: steady leaks.
+  for (const char* label : {"audit-entry", "trace-tags"}) {
+    const std::string r = row("map.make", label);
+    ASSERT_NE(r, "") << label << " not in the table:\n" << table;
+    EXPECT_EQ(r.rfind("map.make LEAK", 0), 0u) << label << " not marked LEAK:\n" << table;
+  }
+  // The per-request header map is garbage once the request is done.
+  for (const auto& [kind, label] : {std::pair{"map.make", "control-headers"},
+                                    std::pair{"map.grow", "control-first-bucket"}}) {
+    const std::string r = row(kind, label);
+    EXPECT_EQ(r.find("LEAK"), std::string::npos) << "control marked LEAK:\n" << table;
+  }
   demo.Signal(SIGTERM);
   EXPECT_EQ(demo.Wait(10s), 0) << demo.Describe();
 }

@@ -33,7 +33,7 @@ TEST_P(Accuracy, BytesAndObjectsEqualTheRuntimesOwnProfile) {
   const std::string exe = Target("accuracy", variant);
   const fs::path out = tmp_ / "report.json", profile = tmp_ / "profile.json";
   std::vector<std::string> args = {"--format", "json", "--output", out.string()};
-  if (retained) args.push_back("--retained");
+  args.push_back(retained ? "--retained" : "--no-retained");  // retention is the default
   for (const std::string& a : {std::string("--"), exe, std::string("-profile"), profile.string()}) {
     args.push_back(a);
   }

@@ -11,6 +11,8 @@ enum ExitCode : int {
   kExitBadInput = 2,     // bad usage, no such process, not a Go program, unsupported Go, corrupt ELF
   kExitPermission = 3,   // not root / missing CAP_BPF, CAP_PERFMON or ptrace rights
   kExitKernel = 4,       // the kernel refused a BPF load or a uprobe attach for another reason
+  kExitNotTraced = 5,    // attach never completed: SIGINT/SIGTERM, or the target exited, during
+                         // it; nothing was traced and no report is written
 };
 
 inline int ExitCodeFor(ErrorCode code) {
@@ -26,6 +28,8 @@ inline int ExitCodeFor(ErrorCode code) {
       return kExitKernel;
     case ErrorCode::kIo:
       return kExitInternal;
+    case ErrorCode::kAborted:
+      return kExitNotTraced;
   }
   return kExitInternal;
 }

@@ -12,7 +12,7 @@ namespace goretain {
 namespace {
 
 constexpr const char* kDescription =
-    "goretain: which lines of a running Go program allocate memory through maps and slices.\n"
+    "goretain: which lines of a running Go program allocate and keep memory (maps, slices).\n"
     "  goretain --pid PID [options]          trace a running Go process\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
     "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
@@ -44,9 +44,16 @@ ParseResult ParseCommandLine(int argc, char** argv) {
       ->check(CLI::Range(0, 24));
   app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
       ->check(CLI::Range(1, 1024));
-  app.add_flag("-r,--retained", t.retained,
-               "also report what each line still holds after GC, and which lines leak (a second "
-               "probe per allocation reads its address)");
+  // Retention is the default; -r/--retained stays accepted (a no-op) for existing scripts.
+  bool retained_flag = false, no_retained = false;
+  CLI::Option* retained_opt = app.add_flag(
+      "-r,--retained", retained_flag,
+      "report what each line still holds after GC, and which lines leak: the default (this flag "
+      "is accepted and does nothing)");
+  app.add_flag("--no-retained", no_retained,
+               "allocations only: no retained bytes, no leak signal (one probe hit per allocation "
+               "instead of two: cheaper)")
+      ->excludes(retained_opt);
   app.add_flag("--assigns", t.assigns,
                "also count map inserts per call site (probes every runtime.mapassign call: costly)");
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
@@ -76,6 +83,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     return r;
   }
   t.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+  t.retained = !no_retained;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");

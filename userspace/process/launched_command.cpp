@@ -61,7 +61,11 @@ Result<LaunchedCommand> LaunchedCommand::Start(const std::vector<std::string>& a
     return SystemError(child_errno, fmt::format("cannot run '{}'", argv[0]));
   }
   int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+  pid_t r;
+  do {  // a stop signal for goretain (no SA_RESTART) must not pass for a failed exec
+    r = waitpid(pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  if (r != pid || !WIFSTOPPED(status)) {
     return MakeError(ErrorCode::kIo, fmt::format("'{}' did not stop after exec", argv[0]));
   }
   return LaunchedCommand(pid);

@@ -24,7 +24,7 @@ struct TraceOptions {
   uint32_t stack_depth = 0;               // frames beyond the call site in the JSON stack
   uint32_t ringbuf_mb = 32;
   bool assigns = false;                   // --assigns: probe every map insert
-  bool retained = false;                  // --retained: retained bytes after GC, leak signal
+  bool retained = true;                   // retained bytes after GC, leak signal (--no-retained: off)
   bool verbose = false;
 };
 

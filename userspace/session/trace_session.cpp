@@ -33,6 +33,17 @@ constexpr int kPollMs = 20;
 
 std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(' ')); }
 
+// A stop signal before the probes are live ends the session without a report: a report then
+// would cover no tracing at all (elapsed 0, no events) yet look like a result.
+Status CheckNotInterrupted() {
+  if (!g_stop_signal) return Ok{};
+  return MakeError(ErrorCode::kAborted,
+                   fmt::format("interrupted by {} while attaching: nothing was traced, no report "
+                               "(hint: attaching a large executable can take a while; --duration "
+                               "counts from the 'probes attached' line)",
+                               g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM"));
+}
+
 }  // namespace
 
 TraceSession::TraceSession(TraceOptions options, ReportWriter& writer)
@@ -55,6 +66,7 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
+  if (auto s = CheckNotInterrupted(); !s) return s.error();  // parsing is the slow part
   StatusLine status;
   auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
                                                 /*caller_completions=*/tracer_->multi_links(),
@@ -106,8 +118,9 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
   }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
   targets_.push_back(ReportTarget{pid, info->exe_path, version});
-  fmt::print(stderr, "goretain: tracing pid {} ({}, {}): {} probes attached\n", pid, info->exe_path,
-             version, (*traced)->plan.probes.size());
+  attached_lines_.push_back(fmt::format("goretain: tracing pid {} ({}, {}): {} probes attached\n",
+                                        pid, info->exe_path, version,
+                                        (*traced)->plan.probes.size()));
   return Ok{};
 }
 
@@ -125,10 +138,20 @@ Status TraceSession::Setup() {
   auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
+  if (auto s = CheckNotInterrupted(); !s) return s;
 
   if (opts_.pid) {
-    pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
-    return AttachProcess(*opts_.pid, /*runtime_started=*/true);
+    Status s = AttachProcess(*opts_.pid, /*runtime_started=*/true);
+    // A PID that was alive when goretain started and is gone now: whatever step that broke (or
+    // did not), nothing can be traced. (A PID that never existed is the attach's own error.)
+    if (pid_alive_at_start_ && pid_watcher_->Exited()) {
+      return MakeError(ErrorCode::kAborted,
+                       fmt::format("pid {} exited while goretain was attaching: nothing was "
+                                   "traced, no report (hint: the target must keep running until goretain "
+                                   "prints 'probes attached')", *opts_.pid));
+    }
+    if (!s) return s;
+    return CheckNotInterrupted();
   }
   auto cmd = LaunchedCommand::Start(opts_.command);
   if (!cmd) {
@@ -137,7 +160,9 @@ Status TraceSession::Setup() {
     return e;
   }
   command_.emplace(std::move(*cmd));
-  if (auto s = AttachProcess(command_->pid(), /*runtime_started=*/false); !s) {
+  Status s = AttachProcess(command_->pid(), /*runtime_started=*/false);
+  if (s) s = CheckNotInterrupted();
+  if (!s) {
     command_->Kill();  // never let an untraceable command run unobserved
     return s;
   }
@@ -163,6 +188,7 @@ Report TraceSession::BuildReport() {
 Status TraceSession::EmitReport() { return writer_.Write(BuildReport()); }
 
 void TraceSession::CheckRetention(bool final) {
+  if (!opts_.retained) return;  // --no-retained: no checks (the report says 0)
   const uint64_t cycles = aggregator_->gc_cycles();
   if (cycles == checked_cycles_) return;
   // The GC event comes as marking ends; the heap's bits describe the new cycle only once its
@@ -220,8 +246,20 @@ void TraceSession::EventLoop() {
 }
 
 Result<int> TraceSession::Run() {
+  // Watched from before the stop handlers exist, so an exit at any point of the attach is seen.
+  if (opts_.pid) {
+    pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
+    pid_alive_at_start_ = !pid_watcher_->Exited();
+  }
   InstallStopHandlers();
-  if (auto s = Setup(); !s) return s.error();
+  if (auto s = Setup(); !s) {
+    // A stop signal can also surface as a failed step (an interrupted syscall): say what happened.
+    if (auto i = CheckNotInterrupted(); !i) return i.error();
+    return s.error();
+  }
+  // Tracing (and --duration, and elapsed_s) starts here, once every probe is live: attaching a
+  // large executable can take long, and none of that time is tracing.
+  for (const std::string& line : attached_lines_) fmt::print(stderr, "{}", line);
   start_ = std::chrono::steady_clock::now();
   EventLoop();
   const auto counters = tracer_->ReadCounters();

@@ -31,6 +31,8 @@ class TraceSession {
 
   // Runs the whole session. Returns the exit status to pass on: 0, or the launched command's own
   // status (128+N for signal N); or the error that ended the session (the caller reports it).
+  // A stop signal or the target's exit before every probe is live is an error (kAborted), not an
+  // empty report; --duration and elapsed_s count from the moment the probes are live.
   Result<int> Run();
 
  private:
@@ -52,8 +54,10 @@ class TraceSession {
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
   std::vector<ReportTarget> targets_;
+  std::vector<std::string> attached_lines_;  // printed once the whole attach succeeded
   std::optional<LaunchedCommand> command_;
   std::unique_ptr<ExitWatcher> pid_watcher_;
+  bool pid_alive_at_start_ = false;
   ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
 };
