@@ -5,8 +5,9 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
-#include <tuple>
 #include <unordered_map>
+
+#include <google/protobuf/arena.h>
 
 #include "userspace/output/profile.pb.h"
 
@@ -16,7 +17,12 @@ namespace {
 // Builds the Profile's tables (strings, functions, locations, mappings), each entry once.
 class ProfileBuilder {
  public:
-  explicit ProfileBuilder(pprof::Profile& p) : p_(p) { Str(""); }  // string_table[0] must be ""
+  ProfileBuilder(pprof::Profile& p, size_t rows) : p_(p) {
+    strings_.reserve(2 * rows);
+    locations_.reserve(2 * rows);
+    functions_.reserve(rows);
+    Str("");  // string_table[0] must be ""
+  }
 
   int64_t Str(const std::string& s) {
     auto [it, inserted] = strings_.try_emplace(s, static_cast<int64_t>(strings_.size()));
@@ -48,8 +54,8 @@ class ProfileBuilder {
   uint64_t Location(const std::string& exe, const StackPc& pc) {
     auto mit = mappings_.find(exe);
     const uint64_t mapping = mit == mappings_.end() ? 0 : mit->second;
-    const auto key = std::make_tuple(mapping, pc.pc, pc.frames.empty() ? "" : pc.frames[0].function,
-                                     pc.frames.size());
+    // (The same PC as a call site drops runtime frames that it keeps as a caller: two Locations.)
+    const LocationKey key{mapping, pc.pc, pc.frames.size()};
     auto [it, inserted] = locations_.try_emplace(key, 0);
     if (!inserted) return it->second;
     pprof::Location* l = p_.add_location();
@@ -66,7 +72,9 @@ class ProfileBuilder {
 
  private:
   uint64_t Function(const SourceFrame& f) {
-    auto [it, inserted] = functions_.try_emplace(std::make_pair(f.function, f.file), 0);
+    key_.assign(f.function).push_back('\0');
+    key_.append(f.file);
+    auto [it, inserted] = functions_.try_emplace(key_, 0);
     if (!inserted) return it->second;
     pprof::Function* fn = p_.add_function();
     fn->set_id(p_.function_size());
@@ -76,11 +84,22 @@ class ProfileBuilder {
     return it->second = fn->id();
   }
 
+  struct LocationKey {
+    uint64_t mapping, pc, frames;
+    bool operator==(const LocationKey&) const = default;
+  };
+  struct LocationKeyHash {
+    size_t operator()(const LocationKey& k) const noexcept {
+      return std::hash<uint64_t>()(k.pc * 31 + k.mapping * 7 + k.frames);
+    }
+  };
+
   pprof::Profile& p_;
   std::unordered_map<std::string, int64_t> strings_;
   std::map<std::string, uint64_t> mappings_;  // exe -> mapping id
-  std::map<std::tuple<uint64_t, uint64_t, std::string, size_t>, uint64_t> locations_;
-  std::map<std::pair<std::string, std::string>, uint64_t> functions_;
+  std::unordered_map<LocationKey, uint64_t, LocationKeyHash> locations_;
+  std::unordered_map<std::string, uint64_t> functions_;  // "name\0file" -> id
+  std::string key_;  // scratch
 };
 
 void AddLabel(ProfileBuilder& b, pprof::Sample* s, const char* key, const std::string& value) {
@@ -149,8 +168,10 @@ std::string Gzip(const std::string& data) {
 }  // namespace
 
 std::string RenderPprofProto(const Report& r) {
-  pprof::Profile p;
-  ProfileBuilder b(p);
+  // One arena for the whole message: tens of thousands of small messages, freed at once.
+  google::protobuf::Arena arena;
+  pprof::Profile& p = *google::protobuf::Arena::CreateMessage<pprof::Profile>(&arena);
+  ProfileBuilder b(p, r.callsites.size());
   AddHeader(b, p, r);
   for (const CallsiteRow& c : r.callsites) AddSample(b, p, c);
   return p.SerializeAsString();
