@@ -133,9 +133,12 @@ std::string FunctionAt(const std::string& exe, uint64_t address) {
 
 class PprofOutput : public E2ETest {};
 
-// growth (maps that grow, a slice appended to): one exact run, both outputs.
-TEST_F(PprofOutput, GoToolPprofReadsTheJsonReportsFigures) {
-  const std::string exe = Target("growth");
+class PprofVariants : public PprofOutput, public ::testing::WithParamInterface<std::string> {};
+
+// growth (maps that grow, a slice appended to): one exact run, both outputs. PIE too: PCs and
+// the mapping stay in the file's own (ELF vaddr) addresses whatever the load address.
+TEST_P(PprofVariants, GoToolPprofReadsTheJsonReportsFigures) {
+  const std::string exe = Target("growth", GetParam());
   const fs::path json_path = tmp_ / "report.json", profile = tmp_ / "growth.pb.gz";
   Process gr = Goretain({"-f", "json", "-o", json_path.string(), "-f", "pprof", "-o",
                          profile.string(), "--", exe});
@@ -157,11 +160,17 @@ TEST_F(PprofOutput, GoToolPprofReadsTheJsonReportsFigures) {
   ASSERT_EQ(p.mappings.size(), 1u) << raw;
   EXPECT_NE(p.mappings[0].find(exe + " " + build_id.substr(0, build_id.find('\n')) +
                                " [FN][FL][LN][IN]"), std::string::npos) << p.mappings[0];
-  // Real PCs: the function at each call site's address is the Location's outermost Line's.
+  // Real PCs, inside the mapping's range: the function at each call site's address is the
+  // Location's outermost Line's.
+  std::smatch range;
+  ASSERT_TRUE(std::regex_search(p.mappings[0], range, std::regex("^1: 0x([0-9a-f]+)/0x([0-9a-f]+)/")))
+      << p.mappings[0];
+  const uint64_t start = std::stoull(range[1], nullptr, 16), limit = std::stoull(range[2], nullptr, 16);
   int inlined = 0;
   for (const RawSample& s : p.samples) {
     const RawLocation& loc = p.locations.at(s.locations[0]);
     EXPECT_EQ(loc.mapping, 1);
+    EXPECT_TRUE(loc.address >= start && loc.address < limit) << loc.address << " " << p.mappings[0];
     const std::string outer = loc.lines.back().substr(0, loc.lines.back().find(' '));
     EXPECT_EQ(FunctionAt(exe, loc.address), outer) << loc.lines[0];
   }
@@ -182,6 +191,9 @@ TEST_F(PprofOutput, GoToolPprofReadsTheJsonReportsFigures) {
   EXPECT_NE(top.find("main.addNinth"), std::string::npos) << top;
   EXPECT_EQ(top.find("main.growSlice"), std::string::npos) << top;
 }
+
+INSTANTIATE_TEST_SUITE_P(Growth, PprofVariants, ::testing::Values("default", "pie"),
+                         [](const auto& info) { return info.param; });
 
 // A leak traced with --retained --interval 1: profile N holds the figures of JSON report N (inuse
 // = retained), and -diff_base shows what the leaking function grew by from the first to the last.
