@@ -8,6 +8,8 @@ PACKAGES=(
   cmake make pkg-config g++ clang llvm
   libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libcapstone-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # --format pprof: the profile.proto encoder (protobuf_generate) and its gzip
+  libprotobuf-dev protobuf-compiler
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
   # the other Go releases' packages are verified with it (scripts/install-go-toolchains.sh)

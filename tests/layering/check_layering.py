@@ -7,8 +7,8 @@ Rooms, top to bottom (a room may include itself and any room listed in ALLOWED f
     symbols/ and bpf/ include nothing of userspace/; symbols/ includes nothing of bpf/.
 
 Any room may include symbols/result.h (the Result/Error vocabulary). Also checks the system boundaries that have a single owner: only kernel/ includes libbpf or a
-BPF skeleton; only process/ calls process_vm_readv, ptrace or pidfd_open; only output/ and cli/
-write to stdout.
+BPF skeleton; only process/ calls process_vm_readv, ptrace or pidfd_open; only output/ includes
+protobuf (generated *.pb.h) and zlib; only output/ and cli/ write to stdout.
 
 Usage: check_layering.py [SOURCE_ROOT]. Prints one line per violation; exit 1 if any.
 """
@@ -39,6 +39,8 @@ SYSTEM_OWNERS = [
      "libbpf and BPF skeletons belong to kernel/"),
     (re.compile(r'\b(process_vm_readv|ptrace|pidfd_open)\s*\('), {"process"},
      "process_vm_readv, ptrace and pidfd belong to process/"),
+    (re.compile(r'#\s*include\s*[<"](google/protobuf/[^>"]*|zlib\.h|[\w/]*\.pb\.h)[>"]'), {"output"},
+     "protobuf (generated *.pb.h) and zlib belong to output/ (the pprof encoder)"),
     (re.compile(r'\b(std::cout|printf\s*\(|puts\s*\(|fmt::print\(\s*stdout)'), {"output", "cli"},
      "only output/ and cli/ write to stdout"),
 ]

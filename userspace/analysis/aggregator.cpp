@@ -1,4 +1,5 @@
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/stack_pcs.h"
 
 #include <fmt/format.h>
 
@@ -366,6 +367,8 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     CallsiteRow row;
     row.kind = ReportKind(static_cast<gr_kind>(key.kind));
     ResolveSite(bin, key.pc, stats.outer_pcs, report_stack_depth_, row);
+    row.exe = key.binary->exe_path;
+    row.pcs = StackPcs(bin, key.pc, stats.outer_pcs);
     const bool is_map = key.kind != GR_KIND_SLICE_GROW;
     row.type = ReportedTypeName(bin, key.type, is_map);
     RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};

@@ -25,6 +25,9 @@ int Trace(const goretain::TraceOptions& opts) {
   using namespace goretain;
   auto writer = ReportWriter::Open(opts.output_path, opts.format, opts.top);
   if (!writer) return ReportError(writer.error());
+  for (const auto& [format, path] : opts.more_outputs) {
+    if (auto s = (*writer)->Also(path, format); !s) return ReportError(s.error());
+  }
   TraceSession session(opts, **writer);
   Result<int> status = session.Run();
   return status ? *status : ReportError(status.error());

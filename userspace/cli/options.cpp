@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "userspace/cli/exit_codes.h"
@@ -16,6 +17,30 @@ constexpr const char* kDescription =
     "  goretain --pid PID [options]          trace a running Go process\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
     "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
+
+constexpr uint32_t kPprofStackDepth = 16;
+
+OutputFormat ToFormat(const std::string& name) {
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "pprof") return OutputFormat::kPprof;
+  return OutputFormat::kTable;
+}
+
+// -f and -o, paired by position: one format for at most one output, or one format per output.
+std::optional<std::string> PairOutputs(const std::vector<std::string>& formats,
+                                       const std::vector<std::string>& outputs, TraceOptions& t) {
+  if (formats.size() > 1 || outputs.size() > 1) {
+    if (formats.size() != outputs.size()) {
+      return "several outputs: give one --format per --output, in the same order";
+    }
+  }
+  t.format = formats.empty() ? OutputFormat::kTable : ToFormat(formats[0]);
+  t.output_path = outputs.empty() ? "" : outputs[0];
+  for (size_t i = 1; i < outputs.size(); i++) {
+    t.more_outputs.emplace_back(ToFormat(formats[i]), outputs[i]);
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -31,14 +56,22 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.exit_code = kExitBadInput;
     return r;
   };
-  std::string format = "table";
+  std::vector<std::string> formats;
+  std::vector<std::string> outputs;
   app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
   app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
       ->check(CLI::PositiveNumber);
-  app.add_option("-f,--format", format, "report format")->check(CLI::IsMember({"table", "json"}));
-  app.add_option("-o,--output", t.output_path, "write reports to FILE instead of stdout");
+  app.add_option("-f,--format", formats,
+                 "report format (default table); pprof needs -o. Repeat -f and -o to write several "
+                 "outputs of one run: the i-th -f goes with the i-th -o")
+      ->check(CLI::IsMember({"table", "json", "pprof"}))
+      ->allow_extra_args(false);
+  app.add_option("-o,--output", outputs,
+                 "write reports to FILE instead of stdout (pprof: FILE is rewritten at each "
+                 "report; DIR/ or a name with %d gets one profile per report)")
+      ->allow_extra_args(false);
   app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
   app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
       ->check(CLI::Range(0, 24));
@@ -82,8 +115,11 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
     return r;
   }
-  t.format = format == "json" ? OutputFormat::kJson : OutputFormat::kTable;
   t.retained = !no_retained;
+  if (auto error = PairOutputs(formats, outputs, t)) return usage_error(*error);
+  // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
+  const bool pprof = std::find(formats.begin(), formats.end(), "pprof") != formats.end();
+  if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");

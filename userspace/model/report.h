@@ -42,6 +42,14 @@ struct LeakFinding {
   double rate_bytes_per_s = 0;
 };
 
+// One return address of a call stack, as pprof's Location: the call instruction's PC (return
+// address - 1, as Go's own profiles give non-leaf frames) and the source frames there, innermost
+// first (frames inlined into the function first, the function that holds the code last).
+struct StackPc {
+  uint64_t pc = 0;  // in the executable's link-time (ELF vaddr) address space
+  std::vector<SourceFrame> frames;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -58,16 +66,28 @@ struct CallsiteRow {
   bool leaking = false;
   std::optional<LeakFinding> leak;  // set exactly when `leaking`
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
+  // For pprof: the executable (a ReportTarget's exe) and the stack as PCs, the call site's first
+  // (its frames start at `site`: runtime frames inlined into it are left out), then deeper ones.
+  // One PC of the row's first part when several PCs share the row's source line.
+  std::string exe;
+  std::vector<StackPc> pcs;
 };
 
 struct ReportTarget {
   int pid = 0;
   std::string exe;
   std::string go_version;
+  // The executable as pprof's Mapping: its build ID (GNU build ID in hex, else Go's build ID;
+  // empty if none) and its code segment, in the ELF vaddr space the rows' PCs use.
+  std::string build_id;
+  uint64_t text_start = 0;
+  uint64_t text_limit = 0;
+  uint64_t text_file_offset = 0;
 };
 
 struct Report {
   double elapsed_s = 0;
+  int64_t unix_time_ns = 0;  // wall clock when the report was built (its start: minus elapsed_s)
   std::vector<ReportTarget> targets;
   std::optional<uint64_t> gc_cycles;  // completed GC cycles seen while tracing
   uint64_t events_received = 0;

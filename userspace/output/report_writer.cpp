@@ -2,35 +2,108 @@
 
 #include <errno.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include "userspace/output/json.h"
+#include "userspace/output/pprof.h"
 #include "userspace/output/table.h"
 
 namespace goretain {
+namespace {
+
+Error CannotWrite(const std::string& path, const char* reason) {
+  return MakeError(ErrorCode::kBadInput, fmt::format("cannot write {}: {}", path, reason));
+}
+
+// "DIR/" -> "DIR/profile.%d.pb.gz"; a pattern with "%d" or a plain path unchanged.
+std::string ProfilePattern(const std::string& path) {
+  return path.ends_with('/') ? path + "profile.%d.pb.gz" : path;
+}
+
+// The file of the `n`th profile (1-based).
+std::string ProfilePath(const std::string& pattern, int n) {
+  std::string p = pattern;
+  if (size_t at = p.find("%d"); at != std::string::npos) p.replace(at, 2, std::to_string(n));
+  return p;
+}
+
+// Fails early, before tracing, if the profiles could not be written where asked.
+Status CheckProfilePath(const std::string& path) {
+  if (path.empty()) {
+    return MakeError(ErrorCode::kBadInput,
+                     "--format pprof writes a binary profile: give -o FILE (or -o DIR/)");
+  }
+  const std::string pattern = ProfilePattern(path);
+  if (pattern.find("%d") != std::string::npos) {
+    const size_t slash = pattern.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : pattern.substr(0, slash + 1);
+    if (access(dir.c_str(), W_OK) != 0) return CannotWrite(dir, strerror(errno));
+    return Ok{};
+  }
+  FILE* f = fopen(path.c_str(), "w");
+  if (!f) return CannotWrite(path, strerror(errno));
+  fclose(f);
+  return Ok{};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ReportWriter>> ReportWriter::Open(const std::string& path,
                                                          OutputFormat format, size_t top) {
+  std::unique_ptr<ReportWriter> w(new ReportWriter(top));
+  if (auto s = w->Also(path, format); !s) return s.error();
+  return w;
+}
+
+Status ReportWriter::Also(const std::string& path, OutputFormat format) {
+  if (format == OutputFormat::kPprof) {
+    if (auto s = CheckProfilePath(path); !s) return s;
+    sinks_.push_back(Sink{format, nullptr, ProfilePattern(path)});
+    return Ok{};
+  }
   FILE* out = stdout;
   if (!path.empty()) {
     out = fopen(path.c_str(), "w");
-    if (!out) {
-      return MakeError(ErrorCode::kBadInput, fmt::format("cannot write {}: {}", path, strerror(errno)));
-    }
+    if (!out) return CannotWrite(path, strerror(errno));
   }
-  return std::unique_ptr<ReportWriter>(new ReportWriter(out, format, top));
+  sinks_.push_back(Sink{format, out, ""});
+  return Ok{};
 }
 
 ReportWriter::~ReportWriter() {
-  if (out_ != stdout) fclose(out_);
+  for (const Sink& s : sinks_) {
+    if (s.out && s.out != stdout) fclose(s.out);
+  }
+}
+
+Status ReportWriter::WriteProfile(const Sink& sink, const Report& r) {
+  // Written whole to a temporary file, then renamed: a reader never sees half a profile.
+  const std::string path = ProfilePath(sink.path_pattern, reports_written_);
+  const std::string tmp = path + ".tmp";
+  const std::string bytes = RenderPprof(r);
+  FILE* f = fopen(tmp.c_str(), "w");
+  bool ok = f && fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (f) ok = fclose(f) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    return MakeError(ErrorCode::kIo, fmt::format("writing {}: {}", path, strerror(errno)));
+  }
+  return Ok{};
 }
 
 Status ReportWriter::Write(const Report& r) {
-  const std::string text = format_ == OutputFormat::kJson ? RenderJson(r, top_)
-                                                          : RenderTable(r, top_) + "\n";
-  if (fwrite(text.data(), 1, text.size(), out_) != text.size() || fflush(out_) != 0) {
-    return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
+  reports_written_++;
+  for (const Sink& sink : sinks_) {
+    if (sink.format == OutputFormat::kPprof) {
+      if (auto s = WriteProfile(sink, r); !s) return s;
+      continue;
+    }
+    const std::string text = sink.format == OutputFormat::kJson ? RenderJson(r, top_)
+                                                                : RenderTable(r, top_) + "\n";
+    if (fwrite(text.data(), 1, text.size(), sink.out) != text.size() || fflush(sink.out) != 0) {
+      return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
+    }
   }
   return Ok{};
 }

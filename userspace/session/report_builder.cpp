@@ -1,6 +1,11 @@
 #include "userspace/session/report_builder.h"
 
+#include <elf.h>
 #include <sys/resource.h>
+
+#include <chrono>
+
+#include "symbols/build_id.h"
 
 namespace goretain {
 namespace {
@@ -16,9 +21,23 @@ void AddTracerCost(Report& r) {
 
 }  // namespace
 
+void AddExecutableFacts(const symbols::ElfFile& elf, ReportTarget& t) {
+  t.build_id = symbols::ReadBuildId(elf);
+  for (const symbols::ElfSegment& seg : elf.load_segments()) {
+    if (!(seg.flags & PF_X)) continue;
+    t.text_start = seg.vaddr.value;
+    t.text_limit = seg.vaddr.value + seg.memsz;
+    t.text_file_offset = seg.offset.value;
+    return;  // Go's linker writes one executable segment
+  }
+}
+
 Report BuildSessionReport(const ReportInputs& in) {
   Report r;
   r.elapsed_s = in.elapsed_s;
+  r.unix_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   r.targets = *in.targets;
   r.events_received = in.aggregator->received();
   r.gc_cycles = in.aggregator->gc_cycles();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "symbols/elf_file.h"
 #include "userspace/analysis/aggregator.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/model/report.h"
@@ -19,6 +20,9 @@ struct ReportInputs {
   uint64_t events_dropped = 0;
   bool assigns_counted = false;
 };
+
+// The target's build ID and code segment (for pprof's Mapping), read from its executable.
+void AddExecutableFacts(const symbols::ElfFile& elf, ReportTarget& t);
 
 // A cumulative report as of now (call sites resolved and merged by the aggregator).
 Report BuildSessionReport(const ReportInputs& in);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "userspace/output/report_writer.h"
@@ -20,6 +21,8 @@ struct TraceOptions {
   double interval_s = 0;                  // 0 = one final report
   OutputFormat format = OutputFormat::kTable;
   std::string output_path;                // empty = stdout
+  // Further outputs of the same reports (-f F1 -o P1 -f F2 -o P2: the i-th -f goes with the i-th -o).
+  std::vector<std::pair<OutputFormat, std::string>> more_outputs;
   size_t top = 0;                         // 0 = all call sites
   uint32_t stack_depth = 0;               // frames beyond the call site in the JSON stack
   uint32_t ringbuf_mb = 32;

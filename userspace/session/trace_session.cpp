@@ -117,7 +117,9 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
     return s.error();
   }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
-  targets_.push_back(ReportTarget{pid, info->exe_path, version});
+  ReportTarget target{pid, info->exe_path, version};
+  AddExecutableFacts((*traced)->binary->elf(), target);
+  targets_.push_back(std::move(target));
   attached_lines_.push_back(fmt::format("goretain: tracing pid {} ({}, {}): {} probes attached\n",
                                         pid, info->exe_path, version,
                                         (*traced)->plan.probes.size()));
