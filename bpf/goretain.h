@@ -33,6 +33,7 @@ enum gr_kind {
   GR_KIND_MAP_GROW = 2,   /* m[k] = v grew the map */
   GR_KIND_SLICE_GROW = 3, /* append grew the backing array */
   GR_KIND_GC = 4,         /* a garbage collection cycle completed (not a call site) */
+  GR_KIND_SLICE_MAKE = 5, /* make([]T, n[, m]) on the heap */
 };
 
 /* General-purpose registers, as userspace names them to the BPF program (gr_probe_spec.value_reg). */
@@ -70,6 +71,12 @@ enum gr_func {
   GR_FUNC_CALL_NEWGROUPS = 17,
   /* maps.NewMap(mt *abi.SwissMapType, hint uintptr, m *Map, maxAlloc uintptr): maps.Clone (1.24). */
   GR_FUNC_CALL_NEWMAP = 18,
+  /* makeslice(et *_type, len, cap int) unsafe.Pointer: make([]T, len[, cap]) (makeslice64, for
+   * int64 lengths on 32-bit targets, calls it). */
+  GR_FUNC_MAKESLICE = 19,
+  /* makeslicecopy(et *_type, tolen, fromlen int, from unsafe.Pointer): m := make([]T, n);
+   * copy(m, s) of pointerful elements (pointer-free ones call mallocgc directly). */
+  GR_FUNC_MAKESLICECOPY = 20,
 };
 
 /* Argument layouts that changed between Go releases. */

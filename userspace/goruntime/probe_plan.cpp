@@ -84,6 +84,12 @@ std::vector<EntryProbe> EntryProbesFor(const symbols::GoVersion& v, bool swiss,
        Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOCAP, GR_ABI_DEFAULT, 0, -1)},
       {"runtime.moveSliceNoCapNoScan", false,
        Spec(GR_KIND_SLICE_GROW, GR_FUNC_MOVESLICE_NOCAP_NOSCAN, GR_ABI_DEFAULT, GR_NO_ARG, -1)},
+      // makeslice(et *_type, len, cap int): make([]T, n[, m]) on the heap. (makeslice64 calls it;
+      // the runtime's map code's calls are dropped by the aggregator: their maps count them.)
+      {"runtime.makeslice", false, Spec(GR_KIND_SLICE_MAKE, GR_FUNC_MAKESLICE, GR_ABI_DEFAULT, 0, -1)},
+      // makeslicecopy(et *_type, tolen, fromlen int, from unsafe.Pointer): make + copy.
+      {"runtime.makeslicecopy", false,
+       Spec(GR_KIND_SLICE_MAKE, GR_FUNC_MAKESLICECOPY, GR_ABI_DEFAULT, 0, -1)},
   };
   // Once per GC cycle: counts completed cycles without any per-allocation cost.
   probes.push_back({"runtime.gcMarkTermination", false,
@@ -336,6 +342,28 @@ bool AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbo
   return true;
 }
 
+void AddTailCallCompletion(ProbePlan& plan, const symbols::GoBinary& binary,
+                           const std::string& symbol, const std::string& allocator) {
+  const std::optional<size_t> alloc_index = EntryProbeIndex(plan, symbol);
+  const symbols::Function* fn = binary.FindFunction(symbol);
+  const symbols::Function* callee = binary.FindFunction(allocator);
+  if (!alloc_index || !fn || !callee) return;
+  const auto code = binary.Code(*fn);
+  const uint64_t targets[] = {callee->entry.value};
+  const auto calls = FindCalls(code, fn->entry.value, targets);
+  if (calls.size() != 1) return;  // not `return allocator(...)`: nothing known to read
+  // An emulated instruction that still holds the result, if the code has one (cheaper)...
+  auto rv = FindReturnValueProbe(code, fn->entry.value, calls[0].offset);
+  if (!rv || rv->reachable_elsewhere) {
+    // ... else the instruction right after the CALL (the epilogue: single-stepped), with the
+    // result in RAX. Only the CALL's return reaches it (`return f(...)` ends the only path).
+    rv = ReturnValueProbe{calls[0].offset + kCallRel32Length, ValueLocation{true, GR_REG_AX, 0},
+                          false};
+  }
+  if (!AddressIsFree(plan, fn->entry + rv->offset)) return;
+  AddCompletion(plan, binary, *fn, *rv, *alloc_index, std::nullopt);
+}
+
 void AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
                           const std::string& entry_symbol, const std::string& allocating_fn,
                           const std::vector<std::string>& allocators) {
@@ -494,6 +522,9 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makemap_small");
   // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
   AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice", {"runtime.mallocgc"});
+  AddNestedCompletions(plan, binary, "runtime.makeslicecopy", "runtime.makeslicecopy",
+                       {"runtime.mallocgc"});
+  AddTailCallCompletion(plan, binary, "runtime.makeslice", "runtime.mallocgc");
   return plan;
 }
 

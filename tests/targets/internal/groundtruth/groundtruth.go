@@ -41,6 +41,7 @@ func mapOrSlicePath(fn string) bool {
 		"runtime.growWork", "runtime.evacuate", "runtime.makeBucketArray", "runtime.growslice",
 		"runtime.newobject", "runtime.newarray", "runtime.mallocgc", "runtime.moveSlice",
 		"runtime.mapclone", "maps.clone", "internal/runtime/maps.",
+		"runtime.makeslice", // makeslice, makeslicecopy, makeslice64
 	} {
 		if strings.HasPrefix(fn, p) {
 			return true
