@@ -20,10 +20,10 @@
 /* Integer argument registers copied into every event (Go ABIInternal order). */
 #define GR_NUM_ARGS 5
 /* Attach points at most (all executables of a session): --retained adds a completion after each
- * call of runtime.makemap_small, a few thousand in a large binary. */
-#define GR_MAX_PROBES 16384
+ * call of runtime.makemap_small and runtime.makeslice, thousands in a large binary. */
+#define GR_MAX_PROBES 65536
 /* Call sites whose result a completion probe reads, at most (GR_PROBE_STASH_KNOWN_CALLERS). */
-#define GR_MAX_STASH_CALLERS 65536
+#define GR_MAX_STASH_CALLERS 131072
 /* Processes traced at once at most. */
 #define GR_MAX_TARGETS 4096
 

@@ -342,28 +342,6 @@ bool AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbo
   return true;
 }
 
-void AddTailCallCompletion(ProbePlan& plan, const symbols::GoBinary& binary,
-                           const std::string& symbol, const std::string& allocator) {
-  const std::optional<size_t> alloc_index = EntryProbeIndex(plan, symbol);
-  const symbols::Function* fn = binary.FindFunction(symbol);
-  const symbols::Function* callee = binary.FindFunction(allocator);
-  if (!alloc_index || !fn || !callee) return;
-  const auto code = binary.Code(*fn);
-  const uint64_t targets[] = {callee->entry.value};
-  const auto calls = FindCalls(code, fn->entry.value, targets);
-  if (calls.size() != 1) return;  // not `return allocator(...)`: nothing known to read
-  // An emulated instruction that still holds the result, if the code has one (cheaper)...
-  auto rv = FindReturnValueProbe(code, fn->entry.value, calls[0].offset);
-  if (!rv || rv->reachable_elsewhere) {
-    // ... else the instruction right after the CALL (the epilogue: single-stepped), with the
-    // result in RAX. Only the CALL's return reaches it (`return f(...)` ends the only path).
-    rv = ReturnValueProbe{calls[0].offset + kCallRel32Length, ValueLocation{true, GR_REG_AX, 0},
-                          false};
-  }
-  if (!AddressIsFree(plan, fn->entry + rv->offset)) return;
-  AddCompletion(plan, binary, *fn, *rv, *alloc_index, std::nullopt);
-}
-
 void AddNestedCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
                           const std::string& entry_symbol, const std::string& allocating_fn,
                           const std::vector<std::string>& allocators) {
@@ -524,7 +502,10 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice", {"runtime.mallocgc"});
   AddNestedCompletions(plan, binary, "runtime.makeslicecopy", "runtime.makeslicecopy",
                        {"runtime.mallocgc"});
-  AddTailCallCompletion(plan, binary, "runtime.makeslice", "runtime.mallocgc");
+  // makeslice ends with `return mallocgc(...)`: nothing the kernel emulates holds the result
+  // before its RET (a probe there would be single-stepped: ~15x the cost), so, like
+  // makemap_small's, its result is read in each caller.
+  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makeslice");
   return plan;
 }
 

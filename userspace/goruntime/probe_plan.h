@@ -71,13 +71,6 @@ struct ReturnValueProbe;
 bool AddCompletion(ProbePlan& plan, const symbols::GoBinary& binary, const symbols::Function& fn,
                    const ReturnValueProbe& rv, size_t alloc_index,
                    std::optional<int32_t> frame_sp_delta);
-// For the entry probe of `symbol`, a function whose one object is its only call to `allocator`,
-// returned at once (`return mallocgc(...)`, as in makeslice): a completion at the first
-// instruction after that CALL that holds the result (an emulated one if any before the RET,
-// else the next instruction, which the kernel then single-steps). Nothing if `symbol` calls
-// `allocator` more than once.
-void AddTailCallCompletion(ProbePlan& plan, const symbols::GoBinary& binary,
-                           const std::string& symbol, const std::string& allocator);
 // For the entry probe of `entry_symbol`, whose one object is allocated inside `allocating_fn` by
 // a call to one of `allocators`: completions after every such call, or none if any path's
 // address cannot be read at an instruction only that path reaches.
