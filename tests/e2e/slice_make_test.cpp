@@ -37,6 +37,21 @@ Totals OurTotals(const json& report, const Marker& m) {
   return t;
 }
 
+// Types as the user wrote them.
+void ExpectTypesAsWritten(const json& report) {
+  const struct {
+    const char* label;
+    const char* type;
+  } types[] = {{"ints", "[]int64"},        {"ptrs-cap", "[]*main.entry"}, {"small", "[]uint8"},
+               {"structs", "[]main.entry"}, {"large", "[]uint8"},          {"copy", "[]*main.entry"}};
+  for (const auto& t : types) {
+    const json* row =
+        FindCallsite(report, "slice.make", "main.churn", WantLine("slicemake", "slice.make", t.label));
+    ASSERT_NE(row, nullptr) << t.label;
+    EXPECT_EQ((*row)["type"], t.type) << t.label;
+  }
+}
+
 class SliceMake : public E2ETest, public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(SliceMake, ExactBytesAndThePayloadsRetainedBytes) {
@@ -77,18 +92,7 @@ TEST_P(SliceMake, ExactBytesAndThePayloadsRetainedBytes) {
   }
   EXPECT_EQ(compared, 7);
 
-  // Types as the user wrote them.
-  const std::string fn = "main.churn";
-  const struct {
-    const char* label;
-    const char* type;
-  } types[] = {{"ints", "[]int64"},        {"ptrs-cap", "[]*main.entry"}, {"small", "[]uint8"},
-               {"structs", "[]main.entry"}, {"large", "[]uint8"},          {"copy", "[]*main.entry"}};
-  for (const auto& t : types) {
-    const json* row = FindCallsite(last, "slice.make", fn, WantLine("slicemake", "slice.make", t.label));
-    ASSERT_NE(row, nullptr) << t.label;
-    EXPECT_EQ((*row)["type"], t.type) << t.label;
-  }
+  ExpectTypesAsWritten(last);
 
   // The payload: retained bytes as the runtime's inuse_bytes, the most any line holds, a leak.
   const Marker payload = [&] {
