@@ -503,8 +503,8 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   AddNestedCompletions(plan, binary, "runtime.makeslicecopy", "runtime.makeslicecopy",
                        {"runtime.mallocgc"});
   // makeslice ends with `return mallocgc(...)`: nothing the kernel emulates holds the result
-  // before its RET (a probe there would be single-stepped: ~15x the cost), so, like
-  // makemap_small's, its result is read in each caller.
+  // before its RET (a probe there is single-stepped: measured ~40 us per make against ~9 us for
+  // an emulated one), so, like makemap_small's, its result is read in each caller.
   if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makeslice");
   return plan;
 }
