@@ -116,6 +116,9 @@ enum gr_probe_flags {
   /* With GR_PROBE_COMPLETES: this probe then also makes an allocation event from its own
    * fields (a CALL that is the first emulated instruction after the previous allocation). */
   GR_PROBE_THEN_ALLOCATES = 1u << 8,
+  /* The probe sits on a `CALL rel32` in the call site's own function (compiled code calling the
+   * allocator directly): stack[0] is that CALL's return address, the walk goes on from BP. */
+  GR_PROBE_AT_CALL = 1u << 9,
   /* Userspace only, on gr_event.flags: taken from `pending` when tracing stopped, before its
    * completion ran (an allocation in flight: counted, not judged). */
   GR_EVENT_FLUSHED = 1u << 31,

@@ -72,7 +72,17 @@ TEST_P(SliceMake, ExactBytesAndThePayloadsRetainedBytes) {
   ASSERT_GE(markers.size(), 9u);
   int compared = 0;
   for (const Marker& m : markers) {
-    const Totals runtime = RuntimeTotals(truth, m), ours = OurTotals(last, m);
+    if (m.kind == "profile") continue;
+    Totals runtime = RuntimeTotals(truth, m);
+    const Totals ours = OurTotals(last, m);
+    // A direct mallocgc call from compiled code (make + copy of pointer-free elements): go1.19's
+    // own profile may file it one frame up, at the caller's line (optimized builds; go1.26's
+    // files it at the make, as goretain does).
+    for (const Marker& p : markers) {
+      if (p.kind == "profile" && p.label == m.label && runtime.objects == 0) {
+        runtime = RuntimeTotals(truth, p);
+      }
+    }
     const std::string where = m.kind + " " + m.label + " line " + std::to_string(m.line);
     if (m.label == "stack") {  // no heap object, so no row
       EXPECT_EQ(runtime.objects, 0) << where;
@@ -90,7 +100,7 @@ TEST_P(SliceMake, ExactBytesAndThePayloadsRetainedBytes) {
     EXPECT_EQ((*row)["alloc_objects"], runtime.objects) << where;
     EXPECT_EQ((*row)["file"], TargetSource("slicemake").string()) << where;
   }
-  EXPECT_EQ(compared, 7);
+  EXPECT_EQ(compared, 8);
 
   ExpectTypesAsWritten(last);
 

@@ -52,6 +52,23 @@ TEST(SliceMakePlan, EntryProbesOnMakesliceAndMakeslicecopy) {
   }
 }
 
+TEST(SliceMakePlan, DirectMallocgcCallsInCompiledCodeAreProbedAtTheCall) {
+  // make + copy of pointer-free elements: `CALL runtime.mallocgc` in main.churn itself.
+  auto bin = OpenTarget();
+  ASSERT_TRUE(bin);
+  auto plan = BuildProbePlan(*bin, PlanOptions{});
+  ASSERT_TRUE(plan);
+  int in_churn = 0;
+  for (const auto& p : plan->probes) {
+    if (!(p.spec.flags & GR_PROBE_AT_CALL)) continue;
+    EXPECT_EQ(p.spec.kind, GR_KIND_SLICE_MAKE) << p.symbol;
+    EXPECT_EQ(p.spec.func, GR_FUNC_CALL_MALLOCGC) << p.symbol;
+    EXPECT_EQ(p.symbol.rfind("runtime.", 0), std::string::npos) << "inside the runtime: " << p.symbol;
+    in_churn += p.symbol == "main.churn -> runtime.mallocgc";
+  }
+  EXPECT_EQ(in_churn, 1);
+}
+
 TEST(SliceMakePlan, RetainedReadsEachMakesAddress) {
   auto bin = OpenTarget();
   ASSERT_TRUE(bin);

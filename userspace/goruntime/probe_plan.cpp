@@ -445,6 +445,39 @@ Status AddEntryProbes(const symbols::GoBinary& binary, bool swiss, const PlanOpt
   return Ok{};
 }
 
+// `m := make([]T, len(s)); copy(m, s)` of pointer-free elements compiles to a direct
+// `CALL runtime.mallocgc(size, nil, false)` in the user's own function: a probe on each such CALL
+// outside the runtime's code (GR_PROBE_AT_CALL: the call site is that CALL), kind slice.make,
+// and with `addresses` a completion in the same frame.
+Status AddDirectMallocCalls(ProbePlan& plan, const symbols::GoBinary& binary, bool addresses,
+                            const AddProbe& add) {
+  const symbols::Function* mallocgc = binary.FindFunction("runtime.mallocgc");
+  if (!mallocgc) return Ok{};
+  const auto [runtime_lo, runtime_hi] = RuntimeCodeRange(binary);
+  const uint64_t targets[] = {mallocgc->entry.value};
+  for (const symbols::Function& fn : binary.functions()) {
+    if (fn.entry.value >= runtime_lo && fn.entry.value < runtime_hi) continue;
+    const auto code = binary.Code(fn);
+    if (!MayCall(code, fn.entry.value, targets[0])) continue;
+    for (const CallInstruction& call : FindCalls(code, fn.entry.value, targets)) {
+      gr_probe_spec spec = Spec(GR_KIND_SLICE_MAKE, GR_FUNC_CALL_MALLOCGC, GR_ABI_DEFAULT, 1, -1);
+      spec.flags |= GR_PROBE_MID_FUNCTION | GR_PROBE_AT_CALL;
+      const ElfVaddr at = fn.entry + call.offset;
+      if (!AddressIsFree(plan, at)) continue;
+      const size_t index = plan.probes.size();
+      if (auto s = add(std::string(fn.name) + " -> runtime.mallocgc", fn.entry, at, false, spec);
+          !s) {
+        return s;
+      }
+      if (!addresses) continue;
+      if (auto rv = FindReturnValueProbe(code, fn.entry.value, call.offset)) {
+        AddCompletion(plan, binary, fn, *rv, index, 0);
+      }
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts) {
@@ -483,6 +516,7 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
       !s) {
     return s.error();
   }
+  if (auto s = AddDirectMallocCalls(plan, binary, opts.addresses, add); !s) return s.error();
   if (!opts.addresses) return plan;
 
   // The objects of makemap and hashGrow, one by one.

@@ -1,5 +1,6 @@
 // slicemake makes slices with make([]T, n) and make([]T, n, m) (runtime.makeslice) and with
-// make-then-copy (runtime.makeslicecopy), and leaks the way the seeds' first example does: every
+// make-then-copy (runtime.makeslicecopy; for pointer-free elements the compiler calls
+// runtime.mallocgc directly), and leaks the way the seeds' first example does: every
 // operation stores a make([]byte, 1024) payload in a map[string]interface{} appended to a global
 // []map[string]interface{} that nothing truncates. The payload is most of what the program keeps.
 //
@@ -9,6 +10,9 @@
 // Markers ("want:" comments): <kind> <label> on every line a test looks at; no other allocation
 // shares a marked line. leak[-<what>]: its allocations stay reachable ("steps": a container that
 // grows by doubling). "slice.make stack": a make the compiler keeps on the stack (no heap object).
+// "profile copy-bytes": where the runtime's own heap profile files copy-bytes' allocations (a
+// direct mallocgc call from compiled code: go1.19's profile stack may start one frame up, in
+// optimized builds; go1.26's does not).
 package main
 
 import (
@@ -27,6 +31,7 @@ var (
 	sinkPtrs   []*entry
 	sinkLarge  []byte
 	sinkCopy   []*entry
+	sinkBytes  []byte
 	sinkSmall  []byte
 	sinkStruct []entry
 	stackSum   int
@@ -56,6 +61,9 @@ func churn(i int) {
 	c := make([]*entry, len(sinkPtrs)) // want: slice.make copy
 	copy(c, sinkPtrs)
 	sinkCopy = c
+	b := make([]byte, len(sinkSmall)) // want: slice.make copy-bytes
+	copy(b, sinkSmall)
+	sinkBytes = b
 	var local = make([]int, 4) // want: slice.make stack
 	local[i%4] = i
 	stackSum += local[0]
@@ -66,7 +74,7 @@ func op(_, i int) {
 	// Few enough short-lived bytes that GC cycles stay about a second apart: the leak signal
 	// judges the last 12 checks, which must span several seconds.
 	if i%10 == 0 {
-		churn(i / 10)
+		churn(i / 10) // want: profile copy-bytes
 	}
 }
 
