@@ -75,9 +75,9 @@ TEST_P(SliceMake, ExactBytesAndThePayloadsRetainedBytes) {
     if (m.kind == "profile") continue;
     Totals runtime = RuntimeTotals(truth, m);
     const Totals ours = OurTotals(last, m);
-    // A direct mallocgc call from compiled code (make + copy of pointer-free elements): go1.19's
-    // own profile may file it one frame up, at the caller's line (optimized builds; go1.26's
-    // files it at the make, as goretain does).
+    // A direct mallocgc call from compiled code (make + copy of pointer-free elements): the
+    // runtime's own profile (go1.19, 1.22, 1.24; optimized builds) files it one frame up, at the
+    // caller's line; go1.26's files it at the make, as goretain does.
     for (const Marker& p : markers) {
       if (p.kind == "profile" && p.label == m.label && runtime.objects == 0) {
         runtime = RuntimeTotals(truth, p);

@@ -11,8 +11,8 @@
 // shares a marked line. leak[-<what>]: its allocations stay reachable ("steps": a container that
 // grows by doubling). "slice.make stack": a make the compiler keeps on the stack (no heap object).
 // "profile copy-bytes": where the runtime's own heap profile files copy-bytes' allocations (a
-// direct mallocgc call from compiled code: go1.19's profile stack may start one frame up, in
-// optimized builds; go1.26's does not).
+// direct mallocgc call from compiled code: the profile of go1.19-1.24 starts its stack one
+// frame up, in optimized builds; go1.26's does not).
 package main
 
 import (
