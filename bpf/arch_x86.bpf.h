@@ -31,6 +31,10 @@ static __always_inline void go__read_regs(const struct pt_regs *regs, __u64 *out
 static __always_inline __u64 go__g(const struct pt_regs *regs) { return regs->r14; }
 static __always_inline __u64 go__sp(const struct pt_regs *regs) { return regs->sp; }
 static __always_inline __u64 go__fp(const struct pt_regs *regs) { return regs->bp; }
+/* The probed instruction's address (the kernel sets it before calling uprobe handlers). */
+static __always_inline __u64 go__ip(const struct pt_regs *regs) { return regs->ip; }
+/* Length of the `CALL rel32` a GR_PROBE_AT_CALL probe sits on. */
+#define GO_CALL_REL32_LEN 5
 
 /* True if a JBE/JNA at the probed instruction will be taken: CF=1 or ZF=1. */
 static __always_inline bool go__jbe_taken(const struct pt_regs *regs)

@@ -156,7 +156,9 @@ static __always_inline __u32 event__walk_stack(struct gr_event *e, const struct 
 	/* The walk stops extra_frames after the first frame outside the runtime (the call site). */
 	__u32 stop = GR_MAX_STACK;
 
-	if (spec->flags & GR_PROBE_MID_FUNCTION) {
+	if (spec->flags & GR_PROBE_AT_CALL) {
+		e->stack[0] = go__ip(regs) + GO_CALL_REL32_LEN;
+	} else if (spec->flags & GR_PROBE_MID_FUNCTION) {
 		__u64 frame[2];
 
 		if (!fp || bpf_probe_read_user(frame, sizeof(frame), (void *)fp))

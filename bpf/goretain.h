@@ -20,10 +20,10 @@
 /* Integer argument registers copied into every event (Go ABIInternal order). */
 #define GR_NUM_ARGS 5
 /* Attach points at most (all executables of a session): --retained adds a completion after each
- * call of runtime.makemap_small, a few thousand in a large binary. */
-#define GR_MAX_PROBES 16384
+ * call of runtime.makemap_small and runtime.makeslice, thousands in a large binary. */
+#define GR_MAX_PROBES 65536
 /* Call sites whose result a completion probe reads, at most (GR_PROBE_STASH_KNOWN_CALLERS). */
-#define GR_MAX_STASH_CALLERS 65536
+#define GR_MAX_STASH_CALLERS 131072
 /* Processes traced at once at most. */
 #define GR_MAX_TARGETS 4096
 
@@ -33,6 +33,7 @@ enum gr_kind {
   GR_KIND_MAP_GROW = 2,   /* m[k] = v grew the map */
   GR_KIND_SLICE_GROW = 3, /* append grew the backing array */
   GR_KIND_GC = 4,         /* a garbage collection cycle completed (not a call site) */
+  GR_KIND_SLICE_MAKE = 5, /* make([]T, n[, m]) on the heap */
 };
 
 /* General-purpose registers, as userspace names them to the BPF program (gr_probe_spec.value_reg). */
@@ -70,6 +71,12 @@ enum gr_func {
   GR_FUNC_CALL_NEWGROUPS = 17,
   /* maps.NewMap(mt *abi.SwissMapType, hint uintptr, m *Map, maxAlloc uintptr): maps.Clone (1.24). */
   GR_FUNC_CALL_NEWMAP = 18,
+  /* makeslice(et *_type, len, cap int) unsafe.Pointer: make([]T, len[, cap]) (makeslice64, for
+   * int64 lengths on 32-bit targets, calls it). */
+  GR_FUNC_MAKESLICE = 19,
+  /* makeslicecopy(et *_type, tolen, fromlen int, from unsafe.Pointer): m := make([]T, n);
+   * copy(m, s) of pointerful elements (pointer-free ones call mallocgc directly). */
+  GR_FUNC_MAKESLICECOPY = 20,
 };
 
 /* Argument layouts that changed between Go releases. */
@@ -109,6 +116,9 @@ enum gr_probe_flags {
   /* With GR_PROBE_COMPLETES: this probe then also makes an allocation event from its own
    * fields (a CALL that is the first emulated instruction after the previous allocation). */
   GR_PROBE_THEN_ALLOCATES = 1u << 8,
+  /* The probe sits on a `CALL rel32` in the call site's own function (compiled code calling the
+   * allocator directly): stack[0] is that CALL's return address, the walk goes on from BP. */
+  GR_PROBE_AT_CALL = 1u << 9,
   /* Userspace only, on gr_event.flags: taken from `pending` when tracing stopped, before its
    * completion ran (an allocation in flight: counted, not judged). */
   GR_EVENT_FLUSHED = 1u << 31,

@@ -96,8 +96,12 @@ TEST_F(Esbuild, SwissMapsAndSlicesAgreeWithItsOwnHeapProfile) {
     const double ours = c["alloc_bytes"].get<double>();
     if (ours < kMinBytes) break;  // sorted by bytes: the rest are smaller
     const std::string fn = c["function"];
-    EXPECT_EQ(fn.rfind("github.com/evanw/esbuild/", 0), 0u) << "call site outside esbuild: " << fn;
-    EXPECT_NE(c["file"].get<std::string>().find("/esbuild/internal/"), std::string::npos);
+    // Maps and appends are esbuild's own; a make([]byte, size) may be the standard library's
+    // (os.ReadFile reading the project's files).
+    if (c["kind"] != "slice.make") {
+      EXPECT_EQ(fn.rfind("github.com/evanw/esbuild/", 0), 0u) << "call site outside esbuild: " << fn;
+      EXPECT_NE(c["file"].get<std::string>().find("/esbuild/internal/"), std::string::npos);
+    }
     EXPECT_GT(c["line"].get<int>(), 0);
     // makemap_small receives no type (see README), every other path does.
     if (c["kind"] != "map.make") {
@@ -109,7 +113,7 @@ TEST_F(Esbuild, SwissMapsAndSlicesAgreeWithItsOwnHeapProfile) {
     // (The profile elides runtime frames, so a line's figure may include other allocations too;
     // esbuild's largest map/slice lines hold nothing else.)
     EXPECT_NEAR(it->second, ours, 4 * sigma) << fn << ":" << c["line"] << " " << c["kind"];
-    if (c["kind"] != "slice.grow") maps++;
+    if (c["kind"].get<std::string>().rfind("map.", 0) == 0) maps++;
     compared++;
   }
   EXPECT_GE(compared, 3) << DescribeCallsites(report, 15);

@@ -106,11 +106,15 @@ TEST(ProbePlan, RetainedModeReadsMakemapSmallsResultInItsCallers) {
   EXPECT_GE(completions, 2);
   // Only those callers' calls wait for their address; each is a CALL to makemap_small.
   EXPECT_TRUE(plan.probes[small].spec.flags & GR_PROBE_STASH_KNOWN_CALLERS);
-  ASSERT_EQ(plan.stash_callers.size(), static_cast<size_t>(completions));
+  // (runtime.makeslice's callers are listed too, under its own probe.)
+  std::vector<StashCaller> listed;
+  for (const StashCaller& c : plan.stash_callers) {
+    if (c.alloc_index == small) listed.push_back(c);
+  }
+  ASSERT_EQ(listed.size(), static_cast<size_t>(completions));
   const symbols::Function* callee = (*bin)->FindFunction("runtime.makemap_small");
   ASSERT_NE(callee, nullptr);
-  for (const StashCaller& c : plan.stash_callers) {
-    EXPECT_EQ(c.alloc_index, small);
+  for (const StashCaller& c : listed) {
     const symbols::Function* fn = (*bin)->FunctionAt(c.return_address + (-5));
     ASSERT_NE(fn, nullptr);
     const uint64_t targets[] = {callee->entry.value};

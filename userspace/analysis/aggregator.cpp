@@ -17,6 +17,7 @@ Kind ReportKind(gr_kind kind) {
   switch (kind) {
     case GR_KIND_MAP_GROW: return Kind::kMapGrow;
     case GR_KIND_SLICE_GROW: return Kind::kSliceGrow;
+    case GR_KIND_SLICE_MAKE: return Kind::kSliceMake;
     default: return Kind::kMapMake;
   }
 }
@@ -170,6 +171,10 @@ AllocEstimate Aggregator::EventAlloc(const gr_event& e, const TracedProcess& p) 
       return m.Malloc(size * e.args[1], noscan);
     case GR_FUNC_CALL_NEWMAP:  // (mt, hint, m, maxAlloc): as make(map, hint)
       return m.MakeMap(arg(1), e.args[2] != 0, size, noscan);
+    case GR_FUNC_MAKESLICE:  // (et, len, cap)
+      return m.MakeSlice(arg(1), arg(2), size, noscan);
+    case GR_FUNC_MAKESLICECOPY:  // (et, tolen, fromlen, from)
+      return m.MakeSliceCopy(arg(1), size, noscan);
     case GR_FUNC_MOVESLICE:
       return m.MoveSlice(e.args[3], size, noscan, true);
     case GR_FUNC_MOVESLICE_NOSCAN:
@@ -206,6 +211,12 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
     if (e.alloc_sweepgen & GR_SWEEPGEN_KNOWN) {
       gc_sweepgen_[static_cast<pid_t>(e.pid)] = static_cast<uint32_t>(e.alloc_sweepgen);
     }
+    return;
+  }
+  // makeslice called by the runtime's map code (a Swiss directory) is part of a map's figures,
+  // which its own probes count: not a make([]T) of the user's.
+  if (e.kind == GR_KIND_SLICE_MAKE && e.stack_depth > 0 &&
+      ReturnsInto(map_internal_pc_cache_, p.binary, e.stack[0] - p.load_bias, IsMapRuntimeFunction)) {
     return;
   }
   const bool is_assign = e.func == GR_FUNC_MAPASSIGN;
@@ -369,7 +380,7 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     ResolveSite(bin, key.pc, stats.outer_pcs, report_stack_depth_, row);
     row.exe = key.binary->exe_path;
     row.pcs = StackPcs(bin, key.pc, stats.outer_pcs);
-    const bool is_map = key.kind != GR_KIND_SLICE_GROW;
+    const bool is_map = key.kind != GR_KIND_SLICE_GROW && key.kind != GR_KIND_SLICE_MAKE;
     row.type = ReportedTypeName(bin, key.type, is_map);
     RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};
     auto [it, inserted] = merged.try_emplace(rk, std::move(row));  // moves only if inserted

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cstdint>
 
 namespace goretain {
 namespace {
@@ -111,6 +112,17 @@ AllocEstimate GoAllocModel::MoveSlice(uint64_t len_or_cap, uint64_t elem_size, b
                                       bool with_cap) const {
   const uint64_t size = len_or_cap * elem_size;
   return Malloc(with_cap ? size : RoundUpSize(size, elem_noscan), elem_noscan);
+}
+
+AllocEstimate GoAllocModel::MakeSlice(int64_t len, int64_t cap, uint64_t elem_size,
+                                      bool elem_noscan) const {
+  // runtime/slice.go makeslice: mallocgc(et.size*cap, et, true); panics (no allocation) on a
+  // negative length or a length above the capacity. Sizes beyond maxAlloc panic too; that is
+  // far above anything a probe can see succeed, so only the arithmetic's overflow is checked.
+  if (len < 0 || len > cap || elem_size == 0) return {};
+  const uint64_t n = static_cast<uint64_t>(cap);
+  if (n > UINT64_MAX / elem_size) return {};
+  return Malloc(n * elem_size, elem_noscan);
 }
 
 AllocEstimate GoAllocModel::MakeMapSmall() const {

@@ -57,6 +57,15 @@ class GoAllocModel {
     return GrowSlice(old_cap, new_len, elem_size, elem_noscan).bytes;
   }
 
+  // makeslice(et, len, cap): make([]T, len, cap) is one mallocgc of cap*elem_size bytes (nothing
+  // for zero bytes; nothing when the call panics: len < 0 or len > cap).
+  AllocEstimate MakeSlice(int64_t len, int64_t cap, uint64_t elem_size, bool elem_noscan) const;
+  // makeslicecopy(et, tolen, fromlen, from): make([]T, tolen) then copy; one mallocgc of
+  // tolen*elem_size bytes whatever fromlen is.
+  AllocEstimate MakeSliceCopy(int64_t tolen, uint64_t elem_size, bool elem_noscan) const {
+    return MakeSlice(tolen, tolen, elem_size, elem_noscan);
+  }
+
   // makemap/makemap64 (classic or Swiss, chosen by version): what make(map, hint) allocates.
   // `header_on_stack` = the compiler passed a stack header (h/m != nil).
   // `sized_size`/`sized_noscan` describe the bucket type (classic) or group type (Swiss).

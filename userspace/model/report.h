@@ -15,14 +15,17 @@ enum class Kind : uint8_t {
   kMapMake,    // make(map...) and map literals
   kMapGrow,    // a map's next tables or buckets (growth, overflow, clone)
   kSliceGrow,  // append beyond capacity (growslice)
+  kSliceMake,  // make([]T, n[, m]) on the heap (makeslice, makeslicecopy)
 };
 
-// "map.make" | "map.grow" | "slice.grow": the names the JSON, the table and the tests use.
+// "map.make" | "map.grow" | "slice.grow" | "slice.make": the names the JSON, the table and the
+// tests use.
 inline const char* KindName(Kind kind) {
   switch (kind) {
     case Kind::kMapMake: return "map.make";
     case Kind::kMapGrow: return "map.grow";
     case Kind::kSliceGrow: return "slice.grow";
+    case Kind::kSliceMake: return "slice.make";
   }
   return "unknown";
 }

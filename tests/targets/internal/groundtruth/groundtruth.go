@@ -41,23 +41,15 @@ func mapOrSlicePath(fn string) bool {
 		"runtime.growWork", "runtime.evacuate", "runtime.makeBucketArray", "runtime.growslice",
 		"runtime.newobject", "runtime.newarray", "runtime.mallocgc", "runtime.moveSlice",
 		"runtime.mapclone", "maps.clone", "internal/runtime/maps.",
+		// makeslice, makeslicecopy: the program's own make([]T, n) (slice.make), and a Swiss map's
+		// table directory (make([]*table, n) in the map code; go1.26+ stacks show the makeslice frame).
+		"runtime.makeslice",
 	} {
 		if strings.HasPrefix(fn, p) {
 			return true
 		}
 	}
 	return false
-}
-
-// mapCode reports whether fn is the runtime's map code. A runtime.makeslice it calls is part of
-// a map (a Swiss map's table directory, `make([]*table, n)` in NewMap, growToTable and
-// installTableSplit); a makeslice called from the program is its own `make([]T, n)`, which goretain
-// does not count. go1.24 and go1.25 leave makeslice out of the profile's stacks (their
-// frame-pointer unwinding skips it); go1.26+ show it.
-func mapCode(fn string) bool {
-	return strings.HasPrefix(fn, "internal/runtime/maps.") || strings.HasPrefix(fn, "runtime.makemap") ||
-		strings.HasPrefix(fn, "runtime.mapassign") || strings.HasPrefix(fn, "runtime.mapclone") ||
-		fn == "maps.clone"
 }
 
 // collectorsOwn reports whether a record is the garbage collector's own allocation, made inside
@@ -125,7 +117,7 @@ func Collect() []Site {
 		if collectorsOwn(frames) {
 			continue
 		}
-		for i, f := range frames {
+		for _, f := range frames {
 			if !isRuntime(f.Function) {
 				k := key{f.Function, f.File, f.Line}
 				s, ok := sites[k]
@@ -140,8 +132,7 @@ func Collect() []Site {
 				s.InuseBytes += r.InUseBytes()
 				break
 			}
-			if !mapOrSlicePath(f.Function) && !(f.Function == "runtime.makeslice" &&
-				i+1 < len(frames) && mapCode(frames[i+1].Function)) {
+			if !mapOrSlicePath(f.Function) {
 				break
 			}
 		}
