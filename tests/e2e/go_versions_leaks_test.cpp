@@ -1,7 +1,7 @@
 // The seed leak scenarios (tests/targets/leak<N>_*) on three Go releases Debian packages
 // (go_versions.h): all nine at once, each traced by its own goretain. Every leaking line is
-// flagged at its call site with the runtime's own retained bytes there, as leaks_test.cpp checks
-// one scenario at a time on Debian's go1.19.
+// flagged at its call site with the runtime's own retained bytes there (ExpectLeaksFlagged, as
+// leak_signal_test.cpp checks on Debian's go1.19).
 #include "go_versions.h"
 #include "retention_scenarios.h"
 
@@ -13,37 +13,6 @@ class GoReleaseLeaks : public E2ETest, public ::testing::WithParamInterface<std:
 const std::vector<std::string> kLeakScenarios = {
     "leak1_maplist", "leak2_goroutine", "leak3_tracelog",   "leak4_cache", "leak5_syncmap",
     "leak6_json",    "leak7_context",   "leak8_globalswap", "leak9_queue"};
-
-// One scenario's reports: the rules of Leaks.FlaggedAtItsCallSiteWithTheRuntimesRetainedBytes.
-void ExpectFlagged(const std::string& target, const std::vector<json>& reports, const json& truth) {
-  ASSERT_GE(reports.size(), 5u);
-  const json& last = reports.back();
-  ASSERT_GE(last["liveness"]["checks"].get<int>(), 4) << "too few GC cycles to judge";
-  int flagged = 0;
-  for (const Marker& m : Markers(target, "leak")) {
-    const json* site = FindCallsite(last, m.kind, m.function, m.line);
-    ASSERT_NE(site, nullptr) << m.kind << " " << m.label << " line " << m.line << "\n"
-                             << DescribeCallsites(last, 40);
-    ASSERT_FALSE((*site)["retained_bytes"].is_null()) << "not judged: line " << m.line;
-    const int64_t inuse = InuseBytes(truth, m), ours = (*site)["retained_bytes"].get<int64_t>();
-    EXPECT_NEAR(static_cast<double>(ours), static_cast<double>(inuse), 0.01 * inuse + 64)
-        << m.kind << " " << m.label << " line " << m.line;
-    double flagged_at = -1;
-    for (const json& r : reports) {
-      const json* at = FindCallsite(r, m.kind, m.function, m.line);
-      if (at && (*at)["leaking"].get<bool>()) {
-        flagged_at = r["elapsed_s"].get<double>();
-        break;
-      }
-    }
-    if (flagged_at >= 0) flagged++;
-    if (!m.steps && inuse >= 256 * 1024) {
-      EXPECT_GE(flagged_at, 0) << m.kind << " " << m.label << " line " << m.line
-                               << " never flagged (holds " << inuse << " bytes)";
-    }
-  }
-  EXPECT_GE(flagged, 1) << "no leaking line flagged\n" << DescribeCallsites(last, 40);
-}
 
 TEST_P(GoReleaseLeaks, AllScenariosFlaggedWithTheRuntimesRetainedBytes) {
   std::vector<ScenarioRun> runs;
@@ -61,7 +30,7 @@ TEST_P(GoReleaseLeaks, AllScenariosFlaggedWithTheRuntimesRetainedBytes) {
     if (!all[i].empty()) {
       EXPECT_TRUE(TracedRelease(all[i].back(), GetParam()));
     }
-    ExpectFlagged(runs[i].label, all[i],
+    ExpectLeaksFlagged(runs[i].label, all[i],
                   json::parse(ReadFile(tmp_ / runs[i].label / "profile.json")));
   }
 }

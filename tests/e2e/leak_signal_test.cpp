@@ -8,47 +8,6 @@
 namespace e2e {
 namespace {
 
-// One leak scenario's reports against its own heap profile.
-void ExpectFlaggedWithTheRuntimesBytes(const std::string& target, const std::vector<json>& reports,
-                                       const fs::path& profile) {
-  SCOPED_TRACE(target);
-  ASSERT_GE(reports.size(), 5u);
-  const json& last = reports.back();
-  ASSERT_GE(last["liveness"]["checks"].get<int>(), 4) << "too few GC cycles to judge";
-  const json truth = json::parse(ReadFile(profile));
-
-  int flagged = 0;
-  for (const Marker& m : Markers(target, "leak")) {
-    const json* site = FindCallsite(last, m.kind, m.function, m.line);
-    ASSERT_NE(site, nullptr) << m.kind << " " << m.label << " line " << m.line << "\n"
-                             << DescribeCallsites(last, 40);
-    ASSERT_FALSE((*site)["retained_bytes"].is_null())
-        << "no retained figure at " << m.kind << " " << m.label << " line " << m.line;
-    const int64_t inuse = InuseBytes(truth, m);
-    const int64_t ours = (*site)["retained_bytes"].get<int64_t>();
-    EXPECT_NEAR(static_cast<double>(ours), static_cast<double>(inuse), 0.01 * inuse + 64)
-        << target << " " << m.label << " line " << m.line;
-    // Flagged while it was leaking (the program stops leaking at the snapshot, and the last
-    // reports then show a plateau), within the 20 s of this test. Required of every line that
-    // leaks at a steady pace and held at least 256 KiB by then (the 64 KiB rise the signal
-    // needs, with margin); a doubling container may sit on a plateau that long.
-    double flagged_at = -1;
-    for (const json& r : reports) {
-      const json* at = FindCallsite(r, m.kind, m.function, m.line);
-      if (at && (*at)["leaking"].get<bool>()) {
-        flagged_at = r["elapsed_s"].get<double>();
-        break;
-      }
-    }
-    if (flagged_at >= 0) flagged++;
-    if (!m.steps && inuse >= 256 * 1024) {
-      EXPECT_GE(flagged_at, 0) << target << " " << m.kind << " " << m.label << " line " << m.line
-                               << " never flagged (holds " << inuse << " bytes)";
-    }
-  }
-  EXPECT_GE(flagged, 1) << target << ": no leaking line flagged\n" << DescribeCallsites(last, 40);
-}
-
 class Leaks : public ScenariosTest {};
 
 // All nine scenarios at once, each traced by its own goretain.
@@ -66,8 +25,8 @@ TEST_F(Leaks, FlaggedAtTheirCallSitesWithTheRuntimesRetainedBytes) {
   }
   const auto reports = TraceScenarios(scenarios);
   for (size_t i = 0; i < targets.size(); i++) {
-    ExpectFlaggedWithTheRuntimesBytes(targets[i], reports[i],
-                                      ScenarioDir(targets[i]) / "profile.json");
+    ExpectLeaksFlagged(targets[i], reports[i],
+                       json::parse(ReadFile(ScenarioDir(targets[i]) / "profile.json")));
   }
 }
 

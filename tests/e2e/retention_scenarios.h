@@ -14,6 +14,18 @@ namespace e2e {
 // marker's line.
 int64_t InuseBytes(const json& profile, const Marker& m);
 
+// One leak scenario's reports (one a second) against `truth`, its own heap profile: every
+// `// want: ... leak` line is judged, its retained bytes equal the runtime's inuse bytes there
+// (1%), every steady leaker holding >= 256 KiB is flagged, and at least one line is flagged.
+void ExpectLeaksFlagged(const std::string& target, const std::vector<json>& reports,
+                        const json& truth);
+
+// One trap's reports (tests/targets/traps -trap NAME) against `truth`, its own heap profile: at
+// every marked line retained bytes equal the runtime's inuse bytes (1%), the lines hold something
+// and most of what they allocated died; with `never_flagged`, no line is ever flagged.
+void ExpectTrapRetainedEqualsInuse(const std::string& trap, const std::vector<json>& reports,
+                                   const json& truth, bool never_flagged);
+
 // One retention scenario: a program (tests/targets/<target>) with its own flags, traced for
 // `seconds`.
 struct Scenario {

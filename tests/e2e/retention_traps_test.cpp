@@ -15,47 +15,6 @@ struct Trap {
   int rate;  // operations per second
 };
 
-// One trap's reports against its own heap profile.
-void ExpectRetainedEqualsInuse(const Trap& trap, const std::vector<json>& reports,
-                               const fs::path& profile) {
-  SCOPED_TRACE(trap.name);
-  ASSERT_GE(reports.size(), 5u);
-  const json& last = reports.back();
-  ASSERT_GE(last["liveness"]["checks"].get<int>(), 4) << "too few GC cycles to judge";
-  EXPECT_EQ(last["events"]["dropped"], 0);
-  const json truth = json::parse(ReadFile(profile));
-
-  std::vector<Marker> markers = Markers("traps", "trap-" + trap.name);
-  ASSERT_FALSE(markers.empty());
-  // The ring that keeps objects (its own line), where this trap uses it.
-  for (const Marker& m : Markers("traps", "trap-any")) {
-    if (FindCallsite(last, m.kind, m.function, m.line)) markers.push_back(m);
-  }
-  int64_t allocated = 0, retained = 0;
-  for (const Marker& m : markers) {
-    const json* site = FindCallsite(last, m.kind, m.function, m.line);
-    ASSERT_NE(site, nullptr) << m.kind << " " << m.label << " line " << m.line << "\n"
-                             << DescribeCallsites(last, 20);
-    ASSERT_FALSE((*site)["retained_bytes"].is_null())
-        << "not judged: " << m.kind << " " << m.label << " line " << m.line;
-    const int64_t inuse = InuseBytes(truth, m);
-    const int64_t ours = (*site)["retained_bytes"].get<int64_t>();
-    EXPECT_NEAR(static_cast<double>(ours), static_cast<double>(inuse), 0.01 * inuse + 64)
-        << trap.name << ": " << m.kind << " " << m.label << " line " << m.line;
-    allocated += (*site)["alloc_bytes"].get<int64_t>();
-    retained += ours;
-  }
-  // Not vacuous: the trap's lines hold something, and most of what they allocated died.
-  EXPECT_GT(retained, 0) << trap.name;
-  EXPECT_LT(retained * 2, allocated) << trap.name;
-  for (const json& r : reports) {
-    for (const auto& c : r["callsites"]) {
-      EXPECT_FALSE(c["leaking"].get<bool>()) << trap.name << ": bounded, yet flagged at line "
-                                             << c["line"] << " after " << r["elapsed_s"] << " s";
-    }
-  }
-}
-
 class Traps : public ScenariosTest {};
 
 // All five traps at once, each its own program traced by its own goretain.
@@ -73,7 +32,9 @@ TEST_F(Traps, RetainedEqualsTheRuntimesInuseAtEveryLine) {
   }
   const auto reports = TraceScenarios(scenarios);
   for (size_t i = 0; i < traps.size(); i++) {
-    ExpectRetainedEqualsInuse(traps[i], reports[i], ScenarioDir(traps[i].name) / "profile.json");
+    ExpectTrapRetainedEqualsInuse(
+        traps[i].name, reports[i],
+        json::parse(ReadFile(ScenarioDir(traps[i].name) / "profile.json")), /*never_flagged=*/true);
   }
 }
 

@@ -68,16 +68,20 @@ TEST(PlanDecoding, ABranchIntoTheWindowIsSeenWhereverItIs) {
   EXPECT_TRUE(FindReturnValueProbe(code, kEntry, 0)->reachable_elsewhere);
 }
 
-// Instructions in every function that has an `E8 rel32` to runtime.makemap_small, each decoded
-// once: what the caller scan may decode at most.
+// Instructions in every function that has an `E8 rel32` to runtime.makemap_small or
+// runtime.makeslice (the callees whose results are read in their callers), each decoded once:
+// what the caller scan may decode at most.
 uint64_t CallerInstructions(const symbols::GoBinary& bin) {
-  const symbols::Function* small = bin.FindFunction("runtime.makemap_small");
-  if (!small) return 0;
+  std::vector<uint64_t> callees;
+  for (const char* name : {"runtime.makemap_small", "runtime.makeslice"}) {
+    if (const symbols::Function* f = bin.FindFunction(name)) callees.push_back(f->entry.value);
+  }
   X86Decoder decoder;
   for (const symbols::Function& fn : bin.functions()) {
     const auto code = bin.Code(fn);
-    if (!MayCall(code, fn.entry.value, small->entry.value)) continue;
-    decoder.ForEach(code, fn.entry.value, [](const cs_insn&) { return true; });
+    bool caller = false;
+    for (const uint64_t callee : callees) caller = caller || MayCall(code, fn.entry.value, callee);
+    if (caller) decoder.ForEach(code, fn.entry.value, [](const cs_insn&) { return true; });
   }
   return decoder.decoded();
 }

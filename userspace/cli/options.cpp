@@ -42,6 +42,49 @@ std::optional<std::string> PairOutputs(const std::vector<std::string>& formats,
   return std::nullopt;
 }
 
+// What argv gives beyond TraceOptions' own fields, interpreted after parsing.
+struct TraceArgs {
+  std::vector<std::string> formats;
+  std::vector<std::string> outputs;
+  bool retained_flag = false, no_retained = false;
+};
+
+// The options of trace mode (goretain --pid PID / -- COMMAND).
+void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
+  app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
+  app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
+      ->check(CLI::PositiveNumber);
+  app.add_option("-f,--format", args.formats,
+                 "report format (default table); pprof needs -o. Repeat -f and -o to write several "
+                 "outputs of one run: the i-th -f goes with the i-th -o")
+      ->check(CLI::IsMember({"table", "json", "pprof"}))
+      ->allow_extra_args(false);
+  app.add_option("-o,--output", args.outputs,
+                 "write reports to FILE instead of stdout (pprof: FILE is rewritten at each "
+                 "report; DIR/ or a name with %d gets one profile per report)")
+      ->allow_extra_args(false);
+  app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
+  app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
+      ->check(CLI::Range(0, 24));
+  app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
+      ->check(CLI::Range(1, 1024));
+  // Retention is the default; -r/--retained stays accepted (a no-op) for existing scripts.
+  CLI::Option* retained_opt = app.add_flag(
+      "-r,--retained", args.retained_flag,
+      "report what each line still holds after GC, and which lines leak: the default (this flag "
+      "is accepted and does nothing)");
+  app.add_flag("--no-retained", args.no_retained,
+               "allocations only: no retained bytes, no leak signal (one probe hit per allocation "
+               "instead of two: cheaper)")
+      ->excludes(retained_opt);
+  app.add_flag("--assigns", t.assigns,
+               "also count map inserts per call site (probes every runtime.mapassign call: costly)");
+  app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
+  app.add_option("command", t.command, "command to start traced (after --)");
+}
+
 }  // namespace
 
 ParseResult ParseCommandLine(int argc, char** argv) {
@@ -56,41 +99,8 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.exit_code = kExitBadInput;
     return r;
   };
-  std::vector<std::string> formats;
-  std::vector<std::string> outputs;
-  app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
-  app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
-      ->check(CLI::PositiveNumber);
-  app.add_option("-f,--format", formats,
-                 "report format (default table); pprof needs -o. Repeat -f and -o to write several "
-                 "outputs of one run: the i-th -f goes with the i-th -o")
-      ->check(CLI::IsMember({"table", "json", "pprof"}))
-      ->allow_extra_args(false);
-  app.add_option("-o,--output", outputs,
-                 "write reports to FILE instead of stdout (pprof: FILE is rewritten at each "
-                 "report; DIR/ or a name with %d gets one profile per report)")
-      ->allow_extra_args(false);
-  app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
-  app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
-      ->check(CLI::Range(0, 24));
-  app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
-      ->check(CLI::Range(1, 1024));
-  // Retention is the default; -r/--retained stays accepted (a no-op) for existing scripts.
-  bool retained_flag = false, no_retained = false;
-  CLI::Option* retained_opt = app.add_flag(
-      "-r,--retained", retained_flag,
-      "report what each line still holds after GC, and which lines leak: the default (this flag "
-      "is accepted and does nothing)");
-  app.add_flag("--no-retained", no_retained,
-               "allocations only: no retained bytes, no leak signal (one probe hit per allocation "
-               "instead of two: cheaper)")
-      ->excludes(retained_opt);
-  app.add_flag("--assigns", t.assigns,
-               "also count map inserts per call site (probes every runtime.mapassign call: costly)");
-  app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
-  app.add_option("command", t.command, "command to start traced (after --)");
+  TraceArgs args;
+  AddTraceOptions(app, t, args);
 
   CLI::App* sym = app.add_subcommand("symbols", "inspect a Go binary's symbol table");
   sym->add_option("binary", r.cmd.symbols.binary, "Go executable")->required();
@@ -115,10 +125,11 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
     return r;
   }
-  t.retained = !no_retained;
-  if (auto error = PairOutputs(formats, outputs, t)) return usage_error(*error);
+  t.retained = !args.no_retained;
+  if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
-  const bool pprof = std::find(formats.begin(), formats.end(), "pprof") != formats.end();
+  const bool pprof =
+      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
   if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <unordered_map>
 
 #include "userspace/goruntime/x86_code.h"
 #include "userspace/goruntime/x86_decoder.h"
@@ -281,21 +282,32 @@ Status AddCallProbes(ProbePlan& plan, const symbols::GoBinary& binary,
   return Ok{};
 }
 
-// For the entry probe of `callee`, a function that returns its one allocated object at once: a
-// completion after each CALL to it, in every function of the binary, where the caller can be
-// seen to hold the result. A caller where it cannot be placed leaves its events without an
-// address (its lines are not judged); the SP check keeps any other frame's event out.
-// Cost: one byte scan of the text, then one decode of each function that may call `callee`
-// (thousands in a large server), reported through opts.progress.
+// For the entry probes of `callees`, functions that return their one allocated object at once
+// (makemap_small, makeslice): a completion after each CALL to one of them, in every function of
+// the binary, where the caller can be seen to hold the result. A caller where it cannot be placed
+// leaves its events without an address (its lines are not judged); the SP check keeps any other
+// frame's event out. Cost: one byte scan of the text per callee, then ONE decode of each function
+// that may call any of them (thousands in a large server), reported through opts.progress.
 void AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
-                          const std::string& callee, const PlanOptions& opts) {
-  const symbols::Function* target = binary.FindFunction(callee);
-  const std::optional<size_t> alloc_index = EntryProbeIndex(plan, callee);
-  if (!target || !alloc_index) return;
-  const uint64_t targets[] = {target->entry.value};
+                          const std::vector<std::string>& callees, const PlanOptions& opts) {
+  std::vector<uint64_t> targets;
+  std::unordered_map<uint64_t, size_t> alloc_index_of;  // callee entry -> its entry probe
+  for (const std::string& callee : callees) {
+    const symbols::Function* target = binary.FindFunction(callee);
+    const std::optional<size_t> alloc_index = EntryProbeIndex(plan, callee);
+    if (!target || !alloc_index) continue;
+    targets.push_back(target->entry.value);
+    alloc_index_of[target->entry.value] = *alloc_index;
+  }
+  if (targets.empty()) return;
   std::vector<const symbols::Function*> callers;
   for (const symbols::Function& fn : binary.functions()) {
-    if (MayCall(binary.Code(fn), fn.entry.value, target->entry.value)) callers.push_back(&fn);
+    for (const uint64_t t : targets) {
+      if (MayCall(binary.Code(fn), fn.entry.value, t)) {
+        callers.push_back(&fn);
+        break;
+      }
+    }
   }
   X86Decoder decoder;
   constexpr size_t kProgressEvery = 64;
@@ -305,17 +317,20 @@ void AddCallerCompletions(ProbePlan& plan, const symbols::GoBinary& binary,
     for (const auto& [call, rv] : FindCallResults(decoder, binary.Code(fn), fn.entry.value, targets)) {
       // Reached only from this call: no event from another path waits at that instruction.
       if (!rv || rv->reachable_elsewhere) continue;
+      const size_t alloc_index = alloc_index_of.at(call.target);
       // The callee's RET popped its return address: SP is 8 above the SP at its entry probe.
-      if (AddCompletion(plan, binary, fn, *rv, *alloc_index, 8)) {
+      if (AddCompletion(plan, binary, fn, *rv, alloc_index, 8)) {
         plan.stash_callers.push_back(
-            StashCaller{*alloc_index, fn.entry + call.offset + kCallRel32Length});
+            StashCaller{alloc_index, fn.entry + call.offset + kCallRel32Length});
       }
     }
   }
   if (opts.progress) opts.progress({callers.size(), callers.size()});
   plan.decoded_instructions += decoder.decoded();
   // Calls from anywhere else are sent at once instead of waiting for a completion.
-  plan.probes[*alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
+  for (const auto& [entry, alloc_index] : alloc_index_of) {
+    plan.probes[alloc_index].spec.flags |= GR_PROBE_STASH_KNOWN_CALLERS;
+  }
 }
 
 }  // namespace
@@ -543,16 +558,17 @@ Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOpti
   if (auto s = AddCallProbes(plan, binary, TrackContainersFor(swiss), trackers, true, add); !s) {
     return s.error();
   }
-  // makemap_small's one object is returned at once: its address is read in each caller.
-  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makemap_small", opts);
   // growslice's entry probe: its one new array is allocated further down, by its mallocgc calls.
   AddNestedCompletions(plan, binary, "runtime.growslice", "runtime.growslice", {"runtime.mallocgc"});
   AddNestedCompletions(plan, binary, "runtime.makeslicecopy", "runtime.makeslicecopy",
                        {"runtime.mallocgc"});
-  // makeslice ends with `return mallocgc(...)`: nothing the kernel emulates holds the result
-  // before its RET (a probe there is single-stepped: measured ~40 us per make against ~9 us for
-  // an emulated one), so, like makemap_small's, its result is read in each caller.
-  if (opts.caller_completions) AddCallerCompletions(plan, binary, "runtime.makeslice");
+  // makemap_small's one object is returned at once, and makeslice ends with `return
+  // mallocgc(...)`: nothing the kernel emulates holds its result before its RET (a probe there is
+  // single-stepped: measured ~40 us per make against ~9 us for an emulated one). So both results
+  // are read in each caller, in one decode of each caller.
+  if (opts.caller_completions) {
+    AddCallerCompletions(plan, binary, {"runtime.makemap_small", "runtime.makeslice"}, opts);
+  }
   return plan;
 }
 
