@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian packages, everything goretain's build, tests, benchmarks and demo need.
 # Idempotent: when every package is present it only checks, and returns in about a second.
+# Usage: scripts/install-deps.sh [EXTRA_PACKAGE...]   (extras: what one benchmark needs besides)
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +19,7 @@ PACKAGES=(
   bpftrace
   # the include-direction check (tests/layering)
   python3
+  "$@"
 )
 
 missing=()
