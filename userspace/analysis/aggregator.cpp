@@ -291,10 +291,9 @@ bool Aggregator::IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint
 namespace {
 
 // The row's call site (innermost frame outside the runtime) and its outer frames up to `depth`:
-// the inlined frames of `pc` first, then those of the deeper return addresses `outer_pcs`.
-void ResolveSite(const symbols::GoBinary& bin, uint64_t pc, const std::vector<uint64_t>& outer_pcs,
-                 uint32_t depth, CallsiteRow& row) {
-  auto res = bin.Resolve(ElfVaddr{pc}, symbols::PcKind::kReturnAddress);
+// the inlined frames of the site's return address first, then those of the deeper ones.
+void ResolveSite(const ResolvedStack& stack, uint32_t depth, CallsiteRow& row) {
+  const symbols::Resolution& res = stack.resolutions.front();
   auto user = std::find_if(res.frames.begin(), res.frames.end(),
                            [](const symbols::Frame& f) { return !IsRuntimeFrame(f); });
   if (user != res.frames.end()) {
@@ -304,13 +303,11 @@ void ResolveSite(const symbols::GoBinary& bin, uint64_t pc, const std::vector<ui
     }
   } else if (!res.frames.empty()) {
     row.site = ToSourceFrame(res.frames.front());
-  } else {
-    row.site.function = fmt::format("{:#x}", pc);  // no symbol covers this PC
+  } else {  // no symbol covers this PC
+    row.site.function = fmt::format("{:#x}", stack.return_addresses.front());
   }
-  for (uint64_t outer : outer_pcs) {
-    if (row.stack.size() >= depth) break;
-    auto r = bin.Resolve(ElfVaddr{outer}, symbols::PcKind::kReturnAddress);
-    for (const auto& f : r.frames) {
+  for (size_t i = 1; i < stack.resolutions.size() && row.stack.size() < depth; i++) {
+    for (const auto& f : stack.resolutions[i].frames) {
       if (row.stack.size() >= depth) break;
       row.stack.push_back(ToSourceFrame(f));
     }
@@ -377,9 +374,10 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     const symbols::GoBinary& bin = *key.binary->binary;
     CallsiteRow row;
     row.kind = ReportKind(static_cast<gr_kind>(key.kind));
-    ResolveSite(bin, key.pc, stats.outer_pcs, report_stack_depth_, row);
+    const ResolvedStack stack = ResolveStack(bin, key.pc, stats.outer_pcs);  // each PC once
+    ResolveSite(stack, report_stack_depth_, row);
     row.exe = key.binary->exe_path;
-    row.pcs = StackPcs(bin, key.pc, stats.outer_pcs);
+    row.pcs = StackPcs(stack);
     const bool is_map = key.kind != GR_KIND_SLICE_GROW && key.kind != GR_KIND_SLICE_MAKE;
     row.type = ReportedTypeName(bin, key.type, is_map);
     RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};

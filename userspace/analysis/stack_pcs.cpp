@@ -7,10 +7,9 @@
 namespace goretain {
 namespace {
 
-StackPc ResolvePc(const symbols::GoBinary& bin, uint64_t return_address, bool skip_runtime) {
+StackPc ToStackPc(uint64_t return_address, const symbols::Resolution& res, bool skip_runtime) {
   StackPc s;
   s.pc = return_address - 1;  // the call instruction, as Go's profiles give non-leaf frames
-  auto res = bin.Resolve(ElfVaddr{return_address}, symbols::PcKind::kReturnAddress);
   auto first = res.frames.begin();
   if (skip_runtime) {
     auto user = std::find_if(res.frames.begin(), res.frames.end(),
@@ -25,12 +24,25 @@ StackPc ResolvePc(const symbols::GoBinary& bin, uint64_t return_address, bool sk
 
 }  // namespace
 
-std::vector<StackPc> StackPcs(const symbols::GoBinary& bin, uint64_t site_return_address,
-                              const std::vector<uint64_t>& outer_return_addresses) {
+ResolvedStack ResolveStack(const symbols::GoBinary& bin, uint64_t site_return_address,
+                           const std::vector<uint64_t>& outer_return_addresses) {
+  ResolvedStack s;
+  s.return_addresses.reserve(1 + outer_return_addresses.size());
+  s.return_addresses.push_back(site_return_address);
+  s.return_addresses.insert(s.return_addresses.end(), outer_return_addresses.begin(),
+                            outer_return_addresses.end());
+  for (uint64_t ra : s.return_addresses) {
+    s.resolutions.push_back(bin.Resolve(ElfVaddr{ra}, symbols::PcKind::kReturnAddress));
+  }
+  return s;
+}
+
+std::vector<StackPc> StackPcs(const ResolvedStack& stack) {
   std::vector<StackPc> pcs;
-  pcs.reserve(1 + outer_return_addresses.size());
-  pcs.push_back(ResolvePc(bin, site_return_address, /*skip_runtime=*/true));
-  for (uint64_t ra : outer_return_addresses) pcs.push_back(ResolvePc(bin, ra, false));
+  pcs.reserve(stack.return_addresses.size());
+  for (size_t i = 0; i < stack.return_addresses.size(); i++) {
+    pcs.push_back(ToStackPc(stack.return_addresses[i], stack.resolutions[i], /*skip_runtime=*/i == 0));
+  }
   return pcs;
 }
 

@@ -10,10 +10,17 @@
 
 namespace goretain {
 
-// `site_return_address`: the chosen frame's return address; `outer_return_addresses`: deeper
-// ones, outward. All ElfVaddrs. Each becomes one StackPc at return address - 1; the site's frames
-// start at its innermost frame outside the Go runtime (as the row's `site`).
-std::vector<StackPc> StackPcs(const symbols::GoBinary& bin, uint64_t site_return_address,
-                              const std::vector<uint64_t>& outer_return_addresses);
+// A row's return addresses (ElfVaddrs), each resolved once: [0] is the chosen frame's (the call
+// site), then the deeper ones, outward. The row's site, its JSON stack and its PCs all read this.
+struct ResolvedStack {
+  std::vector<uint64_t> return_addresses;
+  std::vector<symbols::Resolution> resolutions;  // one per return address; views into the binary
+};
+ResolvedStack ResolveStack(const symbols::GoBinary& bin, uint64_t site_return_address,
+                           const std::vector<uint64_t>& outer_return_addresses);
+
+// Each return address becomes one StackPc at return address - 1; the site's frames start at its
+// innermost frame outside the Go runtime (as the row's `site`).
+std::vector<StackPc> StackPcs(const ResolvedStack& stack);
 
 }  // namespace goretain
