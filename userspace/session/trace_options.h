@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "userspace/model/live_report.h"
 #include "userspace/output/report_writer.h"
 
 namespace goretain {
@@ -29,6 +30,10 @@ struct TraceOptions {
   bool assigns = false;                   // --assigns: probe every map insert
   bool retained = true;                   // retained bytes after GC, leak signal (--no-retained: off)
   bool verbose = false;
+  // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
+  // here every `live_period_s` while tracing, and the final one at the end. Not owned.
+  LiveReport* live = nullptr;
+  double live_period_s = 1.0;
 };
 
 }  // namespace goretain

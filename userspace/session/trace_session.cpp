@@ -187,7 +187,11 @@ Report TraceSession::BuildReport() {
   return BuildSessionReport(in);
 }
 
-Status TraceSession::EmitReport() { return writer_.Write(BuildReport()); }
+Status TraceSession::EmitReport() {
+  auto report = std::make_shared<const Report>(BuildReport());
+  if (opts_.live) opts_.live->Publish(report);  // readers see every report the writer sees
+  return writer_.Write(*report);
+}
 
 void TraceSession::CheckRetention(bool final) {
   if (!opts_.retained) return;  // --no-retained: no checks (the report says 0)
@@ -217,6 +221,7 @@ void TraceSession::CheckRetention(bool final) {
 void TraceSession::EventLoop() {
   StatusLine status;
   auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
+  auto next_live = start_;
   const auto deadline = start_ + std::chrono::duration<double>(opts_.duration_s);
   while (!g_stop_signal) {
     auto n = tracer_->Poll(kPollMs);
@@ -233,6 +238,11 @@ void TraceSession::EventLoop() {
       (void)tracer_->Drain();
       if (auto s = EmitReport(); !s) spdlog::error("{}", s.error().message);
       next_report += std::chrono::duration<double>(opts_.interval_s);
+    }
+    if (opts_.live && now >= next_live) {
+      opts_.live->Publish(std::make_shared<const Report>(BuildReport()));
+      next_live = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(opts_.live_period_s));
     }
     if (opts_.duration_s > 0 && now >= deadline) break;
     if (TargetExited()) {
