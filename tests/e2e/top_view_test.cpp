@@ -3,7 +3,8 @@
 // with send-keys. The header shows the target and real figures, the leaking line's row appears
 // and gets the LEAK marker, the sort and kind keys reorder and filter the rows, a resize redraws
 // at the new size, q quits with exit 0 and only the summary line on stderr, and no BPF is left
-// (the fixture). Not a terminal: exit 2 with one error line and a hint.
+// (the fixture), the terminal is restored. Ctrl-C with a launched command: the same. Not a
+// terminal: exit 2 with one error line and a hint.
 #include <unistd.h>
 
 #include <algorithm>
@@ -141,6 +142,25 @@ std::optional<long> Figure(const std::string& line, const std::string& name) {
   return std::stol(digits);
 }
 
+// The shell command tmux runs: goretain with `args` (stderr to `dir`/stderr), then the terminal's
+// settings once goretain is gone (`dir`/stty: restored, so "icanon" and "echo" are on again), then
+// goretain's exit status (`dir`/rc, written last).
+std::string TopShellCommand(const std::string& args, const fs::path& dir) {
+  const std::string d = dir.string();
+  return "env LANG=C.UTF-8 " + GoretainBin() + " top " + args + " 2>" + d + "/stderr; echo $? >" +
+         d + "/rc.tmp; stty -a >" + d + "/stty; mv " + d + "/rc.tmp " + d + "/rc";
+}
+
+// The terminal after goretain: canonical mode and echo on again, as before the view.
+::testing::AssertionResult TerminalRestored(const fs::path& dir) {
+  const std::string stty = ReadFile(dir / "stty");
+  if (std::regex_search(stty, std::regex("(^|\\s)icanon\\b")) &&
+      std::regex_search(stty, std::regex("(^|\\s)echo\\b"))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "terminal left in raw/noecho mode:\n" << stty;
+}
+
 // The exit status the shell in tmux wrote to `rc`, waited for; "" if none came in time.
 std::string ExitStatus(const fs::path& rc) {
   const auto deadline = std::chrono::steady_clock::now() + kTimeout;
@@ -151,7 +171,45 @@ std::string ExitStatus(const fs::path& rc) {
   return "";
 }
 
-class TopView : public E2ETest {};
+class TopView : public E2ETest {
+ protected:
+  // The keys on a screen showing leak1_maplist with its leak flagged: g sorts by growth; k, k
+  // shows only map.grow rows; k, k, k and l show every kind's leaking lines only.
+  void ExpectSortAndFilterKeys(Tmux& tmux) {
+    std::vector<std::string> screen;
+    // g: sorted by growth.
+    tmux.Keys("g");
+    ASSERT_TRUE(tmux.WaitScreen(
+        [](const auto& s) { return Join(s).find("sort: growth") != std::string::npos; }, 5s, &screen))
+        << Join(screen);
+    EXPECT_TRUE(SortedDescending(TableRows(screen), GrowthCol)) << Join(screen);
+
+    // k, k: only map.grow rows.
+    tmux.Keys("k");
+    tmux.Keys("k");
+    ASSERT_TRUE(tmux.WaitScreen(
+        [](const auto& s) { return Join(s).find("kind: map.grow") != std::string::npos; }, 5s, &screen))
+        << Join(screen);
+    const std::vector<std::string> rows = TableRows(screen);
+    ASSERT_FALSE(rows.empty()) << Join(screen);
+    for (const std::string& row : rows) EXPECT_EQ(KindCol(row), "map.grow") << row;
+
+    // k, k, k: every kind again; l: leaking lines only.
+    tmux.Keys("k");
+    tmux.Keys("k");
+    tmux.Keys("k");
+    tmux.Keys("l");
+    ASSERT_TRUE(tmux.WaitScreen(
+        [](const auto& s) {
+          const std::string all = Join(s);
+          return all.find("kind: all") != std::string::npos && all.find("leaks only: on") != std::string::npos;
+        },
+        5s, &screen))
+        << Join(screen);
+    ASSERT_FALSE(TableRows(screen).empty()) << Join(screen);
+    for (const std::string& row : TableRows(screen)) EXPECT_EQ(row.rfind("LEAK", 0), 0u) << row;
+  }
+};
 
 TEST_F(TopView, ShowsTheLeakingLineAndFollowsTheKeys) {
   const std::string target = "leak1_maplist";
@@ -163,9 +221,7 @@ TEST_F(TopView, ShowsTheLeakingLineAndFollowsTheKeys) {
   const fs::path err = tmp_ / "stderr", rc = tmp_ / "rc";
   Tmux tmux(tmp_ / "tmux.sock");
   // stderr to a file: after the view it must hold the summary line and nothing else.
-  ASSERT_TRUE(tmux.Start("env LANG=C.UTF-8 " + GoretainBin() + " top --pid " + pid + " 2>" +
-                             err.string() + "; echo $? >" + rc.string(),
-                         160, 45));
+  ASSERT_TRUE(tmux.Start(TopShellCommand("--pid " + pid, tmp_.path()), 160, 45));
   std::vector<std::string> screen;
   // The first report is published once the probes are live: the header names the target.
   const std::string header = "goretain top  pid " + pid + "  ";
@@ -199,22 +255,8 @@ TEST_F(TopView, ShowsTheLeakingLineAndFollowsTheKeys) {
   EXPECT_GT(total.value_or(0), 64 * 1024) << screen[2];
   EXPECT_TRUE(SortedDescending(TableRows(screen), RetainedCol)) << Join(screen);
 
-  // g: sorted by growth.
-  tmux.Keys("g");
-  ASSERT_TRUE(tmux.WaitScreen(
-      [](const auto& s) { return Join(s).find("sort: growth") != std::string::npos; }, 5s, &screen))
-      << Join(screen);
-  EXPECT_TRUE(SortedDescending(TableRows(screen), GrowthCol)) << Join(screen);
-
-  // k, k: only map.grow rows; among them the leaking insert.
-  tmux.Keys("k");
-  tmux.Keys("k");
-  ASSERT_TRUE(tmux.WaitScreen(
-      [](const auto& s) { return Join(s).find("kind: map.grow") != std::string::npos; }, 5s, &screen))
-      << Join(screen);
-  const std::vector<std::string> rows = TableRows(screen);
-  ASSERT_FALSE(rows.empty()) << Join(screen);
-  for (const std::string& row : rows) EXPECT_EQ(KindCol(row), "map.grow") << row;
+  ExpectSortAndFilterKeys(tmux);
+  if (HasFatalFailure()) return;
 
   // A smaller terminal: redrawn to its size, help line at the bottom.
   (void)tmux.Run({"resize-window", "-t", "top", "-x", "100", "-y", "20"});
@@ -227,10 +269,37 @@ TEST_F(TopView, ShowsTheLeakingLineAndFollowsTheKeys) {
   // q: the final report, detach, exit 0; stderr holds only the summary line.
   tmux.Keys("q");
   EXPECT_EQ(ExitStatus(rc), "0\n") << "goretain top did not quit";
+  EXPECT_TRUE(TerminalRestored(tmp_.path()));
   const std::string summary = ReadFile(err);
   EXPECT_EQ(summary.rfind("goretain: top: pid " + pid + " traced for ", 0), 0u) << summary;
   EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 1) << summary;
   EXPECT_TRUE(app.Running()) << "quitting the view harmed the target";
+}
+
+// Ctrl-C in the view (SIGINT from the terminal) with a command started by goretain top: the view
+// ends, the command gets SIGINT (leakrun exits 0 on it), goretain exits with its status, the
+// final report is in the -o file, the terminal is restored.
+TEST_F(TopView, CtrlCStopsALaunchedCommandCleanly) {
+  Tmux tmux(tmp_ / "tmux.sock");
+  const fs::path report = tmp_ / "final.json";
+  ASSERT_TRUE(tmux.Start(TopShellCommand("-f json -o " + report.string() + " -- " +
+                                             Target("leak1_maplist") + " -gc-per-s 2",
+                                         tmp_.path()),
+                         120, 30));
+  std::vector<std::string> screen;
+  ASSERT_TRUE(tmux.WaitScreen(
+      [](const auto& s) { return s.size() > 1 && Figure(s[1], "events").value_or(0) > 0; }, kTimeout,
+      &screen))
+      << Join(screen) << ReadFile(tmp_ / "stderr");
+  tmux.Keys("C-c");
+  EXPECT_EQ(ExitStatus(tmp_ / "rc"), "0\n") << ReadFile(tmp_ / "stderr");
+  EXPECT_TRUE(TerminalRestored(tmp_.path()));
+  const std::string err = ReadFile(tmp_ / "stderr");
+  EXPECT_EQ(err.rfind("goretain: top: pid ", 0), 0u) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  json final_report;
+  ASSERT_TRUE(OneReport(ReadFile(report), &final_report));
+  EXPECT_GT(final_report["events"]["received"].get<int64_t>(), 0) << final_report.dump();
 }
 
 TEST_F(TopView, NotATerminalIsAnErrorWithAHint) {
