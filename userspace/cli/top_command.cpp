@@ -109,8 +109,15 @@ std::optional<SessionOutcome> RunViewAndSession(TraceSession& session, const Liv
     }
     finished = true;
   });
-  const bool quit = screen->Run(tui::TopSources{
-      &live, [&] { return finished.load(); }, [&] { return log.Newest(); }, hint});
+  bool quit = false;
+  try {
+    quit = screen->Run(tui::TopSources{
+        &live, [&] { return finished.load(); }, [&] { return log.Newest(); }, hint});
+  } catch (...) {  // the session stops and the terminal is given back before main reports it
+    session.RequestStop();
+    worker.join();
+    throw;
+  }
   if (quit) {
     screen->Say("stopping: final report, detaching...");
     session.RequestStop();
