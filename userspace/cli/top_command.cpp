@@ -126,6 +126,12 @@ std::optional<SessionOutcome> RunViewAndSession(TraceSession& session, const Liv
   return outcome;
 }
 
+// What the screen names until the first report: the only place top reads the selectors.
+std::string TargetHint(const TraceOptions& options) {
+  if (options.pid) return fmt::format("pid {}", *options.pid);
+  return options.command.empty() ? "the target" : options.command.front();
+}
+
 void PrintSummary(const LiveReport& live) {
   const auto report = live.Latest();
   if (!report || report->targets.empty()) return;
@@ -155,8 +161,7 @@ int RunTopCommand(TraceOptions options) {
   }
   LiveReport live;
   options.live = &live;
-  const std::string hint =
-      options.pid ? fmt::format("pid {}", *options.pid) : options.command.front();
+  const std::string hint = TargetHint(options);
   std::optional<SessionOutcome> outcome;
   {
     RingLogger log(options.verbose);
