@@ -11,6 +11,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # --format pprof: the profile.proto encoder (protobuf_generate) and its gzip
   libprotobuf-dev protobuf-compiler
+  # goretain top: the live view (ncursesw), and the terminal its e2e test drives it in
+  libncurses-dev tmux
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
   # the other Go releases' packages are verified with it (scripts/install-go-toolchains.sh)

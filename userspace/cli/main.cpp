@@ -8,6 +8,7 @@
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/options.h"
 #include "userspace/cli/symbols_command.h"
+#include "userspace/cli/top_command.h"
 #include "userspace/cli/user_errors.h"
 #include "userspace/output/report_writer.h"
 #include "userspace/session/trace_session.h"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
       const SymbolsOptions& s = parsed.cmd.symbols;
       return RunSymbolsCommand(s.binary, s.pcs, s.funcs, std::cout, std::cerr);
     }
+    if (parsed.cmd.mode == CommandLine::Mode::kTop) return RunTopCommand(parsed.cmd.trace);
     return Trace(parsed.cmd.trace);
   } catch (const std::exception& e) {
     WriteErrorLine(std::string("internal: ") + e.what() + " (hint: rerun with -v and report this)");

@@ -16,6 +16,7 @@ constexpr const char* kDescription =
     "goretain: which lines of a running Go program allocate and keep memory (maps, slices).\n"
     "  goretain --pid PID [options]          trace a running Go process\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
+    "  goretain top --pid PID [options]      a live view of the call sites, like top\n"
     "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
 
 constexpr uint32_t kPprofStackDepth = 16;
@@ -107,6 +108,12 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   sym->add_option("--pc", r.cmd.symbols.pcs, "resolve these addresses (hex)");
   sym->add_option("--func", r.cmd.symbols.funcs, "print entry, end and size of these functions");
 
+  // goretain top: the live view takes trace mode's selectors and modes; the screen shows the
+  // reports, so -f goes with -o only.
+  TraceArgs top_args;
+  CLI::App* top = app.add_subcommand("top", "a live view of the call sites, refreshed every second");
+  AddTraceOptions(*top, t, top_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -125,12 +132,20 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
     return r;
   }
+  if (*top) {
+    r.cmd.mode = CommandLine::Mode::kTop;
+    if (!top_args.formats.empty() && top_args.outputs.empty()) {
+      return usage_error("goretain top shows the report on screen: --format needs --output FILE");
+    }
+    args = std::move(top_args);
+  }
+  const CLI::App& mode_app = *top ? *top : app;
   t.retained = !args.no_retained;
   if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
   const bool pprof =
       std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
-  if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
+  if (pprof && mode_app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");

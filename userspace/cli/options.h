@@ -1,4 +1,5 @@
-// Options: the parsed command line of `goretain` (trace mode) and `goretain symbols`.
+// Options: the parsed command line of `goretain` (trace mode), `goretain top` (the live view: trace
+// mode's options) and `goretain symbols`.
 #pragma once
 
 #include <sys/types.h>
@@ -19,7 +20,7 @@ struct SymbolsOptions {
 };
 
 struct CommandLine {
-  enum class Mode { kTrace, kSymbols } mode = Mode::kTrace;
+  enum class Mode { kTrace, kTop, kSymbols } mode = Mode::kTrace;
   TraceOptions trace;
   SymbolsOptions symbols;
 };

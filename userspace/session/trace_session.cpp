@@ -35,13 +35,13 @@ std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(
 
 // A stop signal before the probes are live ends the session without a report: a report then
 // would cover no tracing at all (elapsed 0, no events) yet look like a result.
-Status CheckNotInterrupted() {
-  if (!g_stop_signal) return Ok{};
+Status CheckNotInterrupted(int stop_cause) {
+  if (!stop_cause) return Ok{};
   return MakeError(ErrorCode::kAborted,
                    fmt::format("interrupted by {} while attaching: nothing was traced, no report "
                                "(hint: attaching a large executable can take a while; --duration "
                                "counts from the 'probes attached' line)",
-                               g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM"));
+                               stop_cause == SIGINT ? "SIGINT" : "SIGTERM"));
 }
 
 }  // namespace
@@ -50,6 +50,11 @@ TraceSession::TraceSession(TraceOptions options, ReportWriter& writer)
     : opts_(std::move(options)), writer_(writer) {}
 
 TraceSession::~TraceSession() = default;
+
+int TraceSession::StopCause() const {
+  if (g_stop_signal) return g_stop_signal;
+  return stop_requested_ ? SIGINT : 0;
+}
 
 Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   for (auto& b : binaries_) {
@@ -66,7 +71,7 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
     }
     return e;
   }
-  if (auto s = CheckNotInterrupted(); !s) return s.error();  // parsing is the slow part
+  if (auto s = CheckNotInterrupted(StopCause()); !s) return s.error();  // parsing is the slow part
   StatusLine status;
   auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
                                                 /*caller_completions=*/tracer_->multi_links(),
@@ -140,7 +145,7 @@ Status TraceSession::Setup() {
   auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
-  if (auto s = CheckNotInterrupted(); !s) return s;
+  if (auto s = CheckNotInterrupted(StopCause()); !s) return s;
 
   if (opts_.pid) {
     Status s = AttachProcess(*opts_.pid, /*runtime_started=*/true);
@@ -153,7 +158,7 @@ Status TraceSession::Setup() {
                                    "prints 'probes attached')", *opts_.pid));
     }
     if (!s) return s;
-    return CheckNotInterrupted();
+    return CheckNotInterrupted(StopCause());
   }
   auto cmd = LaunchedCommand::Start(opts_.command);
   if (!cmd) {
@@ -163,7 +168,7 @@ Status TraceSession::Setup() {
   }
   command_.emplace(std::move(*cmd));
   Status s = AttachProcess(command_->pid(), /*runtime_started=*/false);
-  if (s) s = CheckNotInterrupted();
+  if (s) s = CheckNotInterrupted(StopCause());
   if (!s) {
     command_->Kill();  // never let an untraceable command run unobserved
     return s;
@@ -223,7 +228,7 @@ void TraceSession::EventLoop() {
   auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
   auto next_live = start_;
   const auto deadline = start_ + std::chrono::duration<double>(opts_.duration_s);
-  while (!g_stop_signal) {
+  while (!StopCause()) {
     auto n = tracer_->Poll(kPollMs);
     if (!n) {
       spdlog::error("{}", n.error().message);
@@ -266,7 +271,7 @@ Result<int> TraceSession::Run() {
   InstallStopHandlers();
   if (auto s = Setup(); !s) {
     // A stop signal can also surface as a failed step (an interrupted syscall): say what happened.
-    if (auto i = CheckNotInterrupted(); !i) return i.error();
+    if (auto i = CheckNotInterrupted(StopCause()); !i) return i.error();
     return s.error();
   }
   // Tracing (and --duration, and elapsed_s) starts here, once every probe is live: attaching a
@@ -287,7 +292,7 @@ Result<int> TraceSession::Run() {
 
   if (!reported) return reported.error();
   if (command_) {
-    if (g_stop_signal) kill(command_->pid(), g_stop_signal);  // pass Ctrl-C / SIGTERM on
+    if (const int cause = StopCause()) kill(command_->pid(), cause);  // pass Ctrl-C / SIGTERM on
     return command_->WaitExit();
   }
   return 0;
