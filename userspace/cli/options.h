@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "userspace/http/listen_address.h"
 #include "userspace/session/trace_options.h"
 
 namespace goretain {
@@ -18,9 +19,16 @@ struct SymbolsOptions {
   std::vector<std::string> funcs;
 };
 
+// --listen ADDR:PORT and --metrics-top N: the HTTP endpoint while tracing (http/server.h).
+struct ListenOptions {
+  std::optional<ListenAddress> address;  // nullopt: no endpoint (the default)
+  size_t metrics_top = 50;
+};
+
 struct CommandLine {
   enum class Mode { kTrace, kSymbols } mode = Mode::kTrace;
   TraceOptions trace;
+  ListenOptions listen;
   SymbolsOptions symbols;
 };
 
