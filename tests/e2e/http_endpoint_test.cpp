@@ -164,6 +164,12 @@ TEST_F(HttpEndpoint, GoToolPprofReadsTheLiveProfilesWithTheMetricsFigures) {
     after = HttpGet(url, "/metrics");
   }
   ASSERT_EQ(before.body, after.body) << "never two /metrics of one report around a profile";
+  EXPECT_EQ(before.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  // Prometheus' own linter accepts the exposition.
+  const fs::path metrics = tmp_ / "metrics.txt";
+  std::ofstream(metrics) << before.body;
+  Process lint = RunToEnd({"/bin/sh", "-c", "/usr/bin/promtool check metrics < " + metrics.string()});
+  EXPECT_EQ(lint.exit_code(), 0) << lint.Describe();
   ASSERT_EQ(profile.status, 200);
   EXPECT_EQ(profile.content_type, "application/octet-stream");
   const fs::path saved = tmp_ / "heap.pb.gz";
