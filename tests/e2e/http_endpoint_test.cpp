@@ -13,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -37,6 +38,9 @@ Process Pprof(const fs::path& home, const std::vector<std::string>& args) {
 struct ListeningSocket {
   ListeningSocket() {
     fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int yes = 1;  // as permissive as a socket gets: goretain must not share the port
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof(yes));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -219,17 +223,27 @@ TEST_F(HttpEndpoint, HangUpsAndConcurrentScrapesCostNoEvent) {
       Select(ParseMetrics(HttpGet(url, "/metrics").body), "goretain_events_total").at(0).value;
 
   std::atomic<int> ok = 0;
+  std::mutex failures_mu;
+  std::map<std::string, int> failures;  // "status N after S s" -> how many
   for (int round = 0; round < 3; round++) {
     std::vector<std::thread> clients;
     for (int i = 0; i < 200; i++) {
       clients.emplace_back([&, i] {
+        const auto t0 = std::chrono::steady_clock::now();
         const HttpReply r = HttpGet(url, i % 2 ? "/metrics" : "/debug/pprof/heap", 20s);
-        if (r.status == 200 && !r.body.empty()) ok++;
+        if (r.status == 200 && !r.body.empty()) {
+          ok++;
+          return;
+        }
+        const auto s = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::steady_clock::now() - t0);
+        std::lock_guard lock(failures_mu);
+        failures["status " + std::to_string(r.status) + " after " + std::to_string(s.count()) + " s"]++;
       });
     }
     for (std::thread& c : clients) c.join();
   }
-  EXPECT_EQ(ok.load(), 600);
+  EXPECT_EQ(ok.load(), 600) << ::testing::PrintToString(failures);
   ASSERT_TRUE(t.goretain.Running()) << t.goretain.Describe();
   std::this_thread::sleep_for(2s);  // still tracing: the counters move on
   const double events_after =

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -20,6 +21,7 @@ namespace {
 constexpr size_t kWorkers = 4;
 constexpr time_t kKeepAliveS = 2;
 constexpr time_t kSocketTimeoutS = 5;
+constexpr int kBacklog = 512;
 
 constexpr const char* kPprofContentType = "application/octet-stream";  // as Go's net/http/pprof
 
@@ -85,6 +87,15 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& w
   server.set_read_timeout(kSocketTimeoutS);
   server.set_write_timeout(kSocketTimeoutS);
   e->routes_->Install(server);
+  // httplib's default socket options set SO_REUSEPORT alone: a second goretain (any process of
+  // the same user) could then bind the same port and share its clients. SO_REUSEADDR only: a port
+  // in use is an error, one in TIME_WAIT is not. The socket is noted to raise its backlog.
+  int listen_fd = -1;
+  server.set_socket_options([&listen_fd](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
 
   errno = 0;
   int port = where.port;
@@ -97,6 +108,10 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& w
                      (err ? std::string(": ") + std::strerror(err) : std::string()) +
                      " (hint: pick another port, or stop what uses it)"};
   }
+  server.set_socket_options([](socket_t) {});  // (listen_fd is going out of scope)
+  // httplib listens with a backlog of 5: a burst of scrapers would wait seconds for SYN retries.
+  // (Linux takes a second listen() as a new backlog.)
+  if (listen_fd >= 0) listen(listen_fd, kBacklog);
   e->url_ = "http://" + UrlAuthority(where.host, port);
   e->thread_ = std::thread([&server] {
     if (!server.listen_after_bind()) spdlog::warn("the HTTP endpoint stopped serving");
