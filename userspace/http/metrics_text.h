@@ -1,5 +1,5 @@
-// MetricsText: a report as Prometheus' text exposition format (0.0.4), built with prometheus-cpp's
-// core (a Registry of families, TextSerializer) for /metrics.
+// MetricsText: a report as Prometheus' text exposition format (0.0.4) for /metrics, built with
+// prometheus-cpp's core: its MetricFamily values, written by its TextSerializer.
 //
 // Families (README "HTTP endpoint" lists them with their meaning):
 //   goretain_alloc_bytes_total, goretain_alloc_objects_total        counters, per call site
