@@ -77,7 +77,6 @@ struct HttpEndpoint::Routes {
 Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& where,
                                                           const LiveReport& live,
                                                           const EndpointOptions& options) {
-  signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<HttpEndpoint> e(new HttpEndpoint());
   e->server_ = std::make_unique<httplib::Server>();
   e->routes_ = std::make_unique<Routes>(live, options);
@@ -114,6 +113,14 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& w
   if (listen_fd >= 0) listen(listen_fd, kBacklog);
   e->url_ = "http://" + UrlAuthority(where.host, port);
   e->thread_ = std::thread([&server] {
+    // A client that hangs up mid-response must cost a failed write (EPIPE), not goretain: SIGPIPE
+    // is blocked in this thread and in the workers it starts (they inherit the mask), so a write's
+    // SIGPIPE stays pending on its thread. The process's disposition, which a command goretain
+    // launches would inherit, is left as it was.
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
     if (!server.listen_after_bind()) spdlog::warn("the HTTP endpoint stopped serving");
   });
   // httplib's stop() does nothing until the loop runs: wait for it, so that the destructor's stop

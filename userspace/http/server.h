@@ -33,8 +33,8 @@ struct EndpointOptions {
 class HttpEndpoint {
  public:
   // Binds now, so that a port in use is an error (kBadInput) before anything is attached, then
-  // serves until destroyed. Ignores SIGPIPE for the whole process: a client that hangs up
-  // mid-response must cost a failed write, not goretain.
+  // serves until destroyed. SIGPIPE is blocked in the server's threads (only there): a client
+  // that hangs up mid-response costs a failed write, not goretain.
   static Result<std::unique_ptr<HttpEndpoint>> Start(const ListenAddress& where,
                                                      const LiveReport& live,
                                                      const EndpointOptions& options);
