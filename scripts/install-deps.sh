@@ -13,6 +13,9 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   # goretain top: the live view (ncursesw), and the terminal its e2e test drives it in
   libncurses-dev tmux
+  # --listen: the HTTP endpoint (userspace/http) and its Prometheus text; a real Prometheus
+  # server scrapes it in the e2e tests
+  libcpp-httplib-dev prometheus-cpp-dev prometheus
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
   # the other Go releases' packages are verified with it (scripts/install-go-toolchains.sh)

@@ -4,6 +4,7 @@
 Rooms, top to bottom (a room may include itself and any room listed in ALLOWED for it):
 
     cli -> session -> {output, analysis, targets} -> {kernel, process} -> goruntime -> model?
+    cli -> http -> output (http/ serves the live report over HTTP: --listen)
     symbols/ and bpf/ include nothing of userspace/; symbols/ includes nothing of bpf/.
 
 Any room may include symbols/result.h (the Result/Error vocabulary). Also checks the system boundaries that have a single owner: only kernel/ includes libbpf or a
@@ -19,10 +20,11 @@ import sys
 
 # room -> rooms it may include (besides itself). "bpf" is bpf/*.h (e.g. "goretain.h").
 ALLOWED = {
-    "cli": {"session", "output", "tui", "analysis", "targets", "kernel", "process", "goruntime",
+    "cli": {"session", "output", "tui", "http", "analysis", "targets", "kernel", "process", "goruntime",
             "model", "symbols", "bpf"},
     "session": {"output", "analysis", "targets", "kernel", "process", "goruntime", "model",
                 "symbols", "bpf"},
+    "http": {"output", "model"},
     "output": {"model"},
     "tui": {"model"},
     "analysis": {"process", "goruntime", "model", "symbols", "bpf"},
@@ -45,6 +47,8 @@ SYSTEM_OWNERS = [
      "protobuf (generated *.pb.h) and zlib belong to output/ (the pprof encoder)"),
     (re.compile(r'#\s*include\s*[<"](ncursesw?/)?(n?curses|term|panel|menu|form)\.h[>"]'), {"tui"},
      "ncurses belongs to tui/ (goretain top's screen)"),
+    (re.compile(r'#\s*include\s*[<"](httplib\.h|prometheus/[^>"]*)[>"]'), {"http"},
+     "the HTTP server (httplib) and prometheus-cpp belong to http/ (--listen)"),
     (re.compile(r'\b(std::cout|printf\s*\(|puts\s*\(|fmt::print\(\s*stdout)'), {"output", "cli"},
      "only output/ and cli/ write to stdout"),
 ]

@@ -8,6 +8,7 @@
 
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/user_errors.h"
+#include "userspace/cli/version.h"
 
 namespace goretain {
 namespace {
@@ -48,6 +49,7 @@ struct TraceArgs {
   std::vector<std::string> formats;
   std::vector<std::string> outputs;
   bool retained_flag = false, no_retained = false;
+  std::string listen;  // --listen ADDR:PORT, parsed after the rest
 };
 
 // The options of trace mode (goretain --pid PID / -- COMMAND).
@@ -86,13 +88,26 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_option("command", t.command, "command to start traced (after --)");
 }
 
+// The HTTP endpoint while tracing (userspace/http): off unless --listen is given.
+void AddListenOptions(CLI::App& app, ListenOptions& listen, TraceArgs& args) {
+  CLI::Option* listen_opt = app.add_option(
+      "--listen", args.listen,
+      "while tracing, serve /metrics (Prometheus), /debug/pprof/heap and /allocs (go tool pprof) "
+      "and / at ADDR:PORT (e.g. 127.0.0.1:9464; port 0: any free port). Off by default; bind "
+      "loopback unless the port is protected");
+  app.add_option("--metrics-top", listen.metrics_top,
+                 "call sites with their own series on /metrics (default 50; 0 = all); the rest "
+                 "are summed into function=\"(other)\"")
+      ->needs(listen_opt);
+}
+
 }  // namespace
 
 ParseResult ParseCommandLine(int argc, char** argv) {
   ParseResult r;
   TraceOptions& t = r.cmd.trace;
   CLI::App app{kDescription, "goretain"};
-  app.set_version_flag("--version", "goretain 0.1.0");
+  app.set_version_flag("--version", std::string("goretain ") + kGoretainVersion);
 
   // Bad usage: one error line with the --help hint, exit code 2.
   auto usage_error = [&](const std::string& msg) {
@@ -102,6 +117,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   };
   TraceArgs args;
   AddTraceOptions(app, t, args);
+  AddListenOptions(app, r.cmd.listen, args);
 
   CLI::App* sym = app.add_subcommand("symbols", "inspect a Go binary's symbol table");
   sym->add_option("binary", r.cmd.symbols.binary, "Go executable")->required();
@@ -145,7 +161,18 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
   const bool pprof =
       std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
-  if (pprof && mode_app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
+  if ((pprof || !args.listen.empty()) && mode_app.get_option("--stack-depth")->count() == 0) {
+    t.stack_depth = kPprofStackDepth;  // (--listen serves pprof too)
+  }
+  if (!args.listen.empty()) {  // checked before anything is attached; the port is bound later
+    Result<ListenAddress> address = ParseListenAddress(args.listen);
+    if (!address) {
+      WriteErrorLine(address.error().message);
+      r.exit_code = kExitBadInput;
+      return r;
+    }
+    r.cmd.listen.address = *address;
+  }
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
