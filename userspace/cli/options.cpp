@@ -23,6 +23,7 @@ constexpr uint32_t kPprofStackDepth = 16;
 OutputFormat ToFormat(const std::string& name) {
   if (name == "json") return OutputFormat::kJson;
   if (name == "pprof") return OutputFormat::kPprof;
+  if (name == "html") return OutputFormat::kHtml;
   return OutputFormat::kTable;
 }
 
@@ -57,13 +58,13 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
       ->check(CLI::PositiveNumber);
   app.add_option("-f,--format", args.formats,
-                 "report format (default table); pprof needs -o. Repeat -f and -o to write several "
+                 "report format (default table); pprof and html need -o. Repeat -f and -o to write several "
                  "outputs of one run: the i-th -f goes with the i-th -o")
-      ->check(CLI::IsMember({"table", "json", "pprof"}))
+      ->check(CLI::IsMember({"table", "json", "pprof", "html"}))
       ->allow_extra_args(false);
   app.add_option("-o,--output", args.outputs,
-                 "write reports to FILE instead of stdout (pprof: FILE is rewritten at each "
-                 "report; DIR/ or a name with %d gets one profile per report)")
+                 "write reports to FILE instead of stdout (pprof, html: FILE is rewritten at each "
+                 "report; pprof: DIR/ or a name with %d gets one profile per report)")
       ->allow_extra_args(false);
   app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
   app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
@@ -128,9 +129,11 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   t.retained = !args.no_retained;
   if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
-  const bool pprof =
-      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
-  if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
+  // Nor is an HTML report's icicle graph.
+  const bool wants_stack =
+      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end() ||
+      std::find(args.formats.begin(), args.formats.end(), "html") != args.formats.end();
+  if (wants_stack && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
