@@ -145,5 +145,22 @@ TEST_F(HtmlReport, ChromiumShowsTheLeaksSparklinesAndSortsTheTable) {
   EXPECT_GT(bytes.size(), 30000u) << "a near-empty screenshot";
 }
 
+// The page needs a file (-o), checked before anything is traced: one error line, exit 2.
+TEST_F(HtmlReport, NeedsAWritableOutputFile) {
+  Process never({Target("counts"), "-wait", (tmp_ / "never").string()});
+  const std::string pid = std::to_string(never.pid());
+  for (const auto& [args, says] :
+       {std::pair<std::vector<std::string>, std::string>{{"-f", "html"}, "give -o FILE"},
+        {{"-f", "html", "-o", (tmp_ / "no-such-dir" / "r.html").string()}, "cannot write"}}) {
+    std::vector<std::string> argv = {"--pid", pid};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process gr = Goretain(argv);
+    ASSERT_EQ(gr.Wait(15s), 2) << gr.Describe();
+    EXPECT_TRUE(IsOneErrorLine(gr.Stderr())) << gr.Describe();
+    EXPECT_NE(gr.Stderr().find(says), std::string::npos) << gr.Describe();
+  }
+  EXPECT_TRUE(never.Running()) << never.Describe();
+}
+
 }  // namespace
 }  // namespace e2e
