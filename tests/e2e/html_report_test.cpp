@@ -4,8 +4,10 @@
 // the file (it may load nothing else) and the test reads the DOM the page's script left:
 // no script error, the script ran to its end, every leaking call site of the JSON is a leak row
 // with a sparkline that rises, the table sorts by a header (through the "#sort=" fragment the
-// script honours), the icicle graph holds the leaking function; and a screenshot is taken.
+// script honours), the icicle graph holds the leaking function and zooms into it (through
+// "#zoom="); and a screenshot is taken.
 #include <csignal>
+#include <optional>
 #include <regex>
 
 #include "harness.h"
@@ -65,6 +67,84 @@ std::vector<std::pair<double, double>> Points(const std::string& svg) {
   return out;
 }
 
+// The boxes of an icicle graph's HTML, in order: their whole opening tag and their text.
+std::vector<std::pair<std::string, std::string>> Boxes(const std::string& graph) {
+  static const std::regex box("(<div[^>]* data-x=\"[^\"]*\"[^>]*>)([^<]*)</div>");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::sregex_iterator it(graph.begin(), graph.end(), box), end; it != end; ++it) {
+    out.emplace_back((*it)[1], (*it)[2]);
+  }
+  return out;
+}
+
+// One leak row per leaking call site, each with a sparkline of real points that rises.
+void ExpectLeakRows(const std::string& dom, const std::vector<std::string>& leaking) {
+  const std::vector<std::string> leak_rows = Rows(Section(dom, "leak-table", "</table>"));
+  ASSERT_EQ(leak_rows.size(), leaking.size() + 1) << "header + one row per leak";
+  for (const std::string& fn : leaking) {
+    EXPECT_NE(Section(dom, "leaks", "</section>").find(">" + fn + "<"), std::string::npos) << fn;
+  }
+  for (size_t i = 1; i < leak_rows.size(); i++) {
+    const auto pts = Points(leak_rows[i]);
+    ASSERT_GE(pts.size(), 4u) << leak_rows[i];
+    // y grows downward: the last retained figure is above (smaller y than) the first.
+    EXPECT_LT(pts.back().second, pts.front().second) << leak_rows[i];
+    EXPECT_GT(pts.back().first, pts.front().first) << leak_rows[i];
+  }
+}
+
+const std::string kGraphEnd = "id=\"icicle-allocated\"";  // the retained graph comes first
+
+// The icicle graph of retained bytes has a box of the leaking function `fn`, narrower than the
+// whole; returns its index among the graph's boxes (nullopt: none).
+std::optional<size_t> ExpectLeakBox(const std::string& dom, const std::string& fn) {
+  const auto boxes = Boxes(Section(dom, "icicle-retained", kGraphEnd));
+  size_t at = 0;
+  while (at < boxes.size() && boxes[at].second != fn) at++;
+  if (at == boxes.size()) return std::nullopt;
+  EXPECT_NE(boxes[at].first.find(R"(class="leak")"), std::string::npos) << boxes[at].first;
+  EXPECT_EQ(boxes[at].first.find("width:100.000%"), std::string::npos) << boxes[at].first;
+  return at;
+}
+
+// `sorted` (the page opened with #sort=alloc:asc&zoom=BOX): the box spans the graph and boxes
+// beside it are hidden; the table says it is sorted and its `rows` rows follow.
+void ExpectZoomedAndSorted(const std::string& sorted, const std::string& dom, size_t box,
+                           size_t rows) {
+  const std::string graph = Section(sorted, "icicle-retained", kGraphEnd);
+  EXPECT_NE(graph.find("data-zoom=\"" + std::to_string(box) + "\""), std::string::npos)
+      << graph.substr(0, 300);
+  const auto zoomed = Boxes(graph);
+  ASSERT_EQ(zoomed.size(), Boxes(Section(dom, "icicle-retained", kGraphEnd)).size());
+  EXPECT_NE(zoomed[box].first.find("width: 100%"), std::string::npos) << zoomed[box].first;
+  EXPECT_NE(graph.find("hidden"), std::string::npos) << "nothing hidden by the zoom";
+  const std::string table = Section(sorted, "sites", "</table>");
+  EXPECT_NE(table.find(R"(data-sorted="alloc:asc")"), std::string::npos) << table.substr(0, 300);
+  std::vector<uint64_t> alloc;  // a row's second data-v is its allocated bytes (after "leak")
+  static const std::regex value(R"(data-v="([-\d.e]+)\")");
+  for (const std::string& row : Rows(table)) {
+    std::sregex_iterator it(row.begin(), row.end(), value), end;
+    if (it == end || ++it == end) continue;  // the header row
+    alloc.push_back(std::stoull((*it)[1]));
+  }
+  ASSERT_EQ(alloc.size(), rows);
+  EXPECT_TRUE(std::is_sorted(alloc.begin(), alloc.end()));
+  EXPECT_NE(alloc.front(), alloc.back());
+}
+
+// A screenshot of the page in the build tree (ctest runs e2e tests in <build>/tests/e2e): a PNG
+// of some substance.
+void ExpectScreenshot(const fs::path& profile, const std::string& url) {
+  const fs::path png = fs::current_path() / "html-report.png";
+  fs::remove(png);
+  Chromium(profile, {"--screenshot=" + png.string(), "--window-size=1280,1600", "--hide-scrollbars"},
+           url);
+  ASSERT_TRUE(fs::exists(png));
+  const std::string bytes = ReadFile(png);
+  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_GT(bytes.size(), 30000u) << "a near-empty screenshot";
+}
+
 class HtmlReport : public E2ETest {};
 
 TEST_F(HtmlReport, ChromiumShowsTheLeaksSparklinesAndSortsTheTable) {
@@ -101,48 +181,13 @@ TEST_F(HtmlReport, ChromiumShowsTheLeaksSparklinesAndSortsTheTable) {
   EXPECT_NE(Tag(dom, "<body[^>]*>").find(R"(data-ready="1")"), std::string::npos)
       << "the page's script did not run to its end: " << Tag(dom, "<body[^>]*>");
 
-  // One leak row per leaking call site, each with a sparkline of real points that rises.
-  const std::vector<std::string> leak_rows = Rows(Section(dom, "leak-table", "</table>"));
-  ASSERT_EQ(leak_rows.size(), leaking.size() + 1) << "header + one row per leak";
-  for (const std::string& fn : leaking) {
-    EXPECT_NE(Section(dom, "leaks", "</section>").find(">" + fn + "<"), std::string::npos) << fn;
-  }
-  for (size_t i = 1; i < leak_rows.size(); i++) {
-    const auto pts = Points(leak_rows[i]);
-    ASSERT_GE(pts.size(), 4u) << leak_rows[i];
-    // y grows downward: the last retained figure is above (smaller y than) the first.
-    EXPECT_LT(pts.back().second, pts.front().second) << leak_rows[i];
-    EXPECT_GT(pts.back().first, pts.front().first) << leak_rows[i];
-  }
-
-  // The icicle graph of retained bytes has boxes, some of them a leaking function's.
-  const std::string icicle = Section(dom, "icicle-retained", "</section>");
-  EXPECT_NE(icicle.find("class=\"leak\""), std::string::npos) << icicle.substr(0, 500);
-
-  // Sorted by allocated bytes, ascending: the table says so and its rows follow.
-  const std::string sorted = Chromium(tmp_ / "chromium", {"--dump-dom"}, url + "#sort=alloc:asc");
-  const std::string table = Section(sorted, "sites", "</table>");
-  EXPECT_NE(table.find(R"(data-sorted="alloc:asc")"), std::string::npos) << table.substr(0, 300);
-  std::vector<uint64_t> alloc;  // a row's second data-v is its allocated bytes (after "leak")
-  static const std::regex value(R"(data-v="([-\d.e]+)\")");
-  for (const std::string& row : Rows(table)) {
-    std::sregex_iterator it(row.begin(), row.end(), value), end;
-    if (it == end || ++it == end) continue;  // the header row
-    alloc.push_back(std::stoull((*it)[1]));
-  }
-  ASSERT_EQ(alloc.size(), report["callsites"].size());
-  EXPECT_TRUE(std::is_sorted(alloc.begin(), alloc.end()));
-  EXPECT_NE(alloc.front(), alloc.back());
-
-  // A screenshot in the build tree (ctest runs e2e tests in <build>/tests/e2e).
-  const fs::path png = fs::current_path() / "html-report.png";
-  fs::remove(png);
-  Chromium(tmp_ / "chromium", {"--screenshot=" + png.string(), "--window-size=1280,1600",
-                               "--hide-scrollbars"}, url);
-  ASSERT_TRUE(fs::exists(png));
-  const std::string bytes = ReadFile(png);
-  EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
-  EXPECT_GT(bytes.size(), 30000u) << "a near-empty screenshot";
+  ExpectLeakRows(dom, leaking);
+  const std::optional<size_t> leak_box = ExpectLeakBox(dom, leaking[0]);
+  ASSERT_TRUE(leak_box) << leaking[0] << " has no box in the icicle graph";
+  const std::string sorted = Chromium(tmp_ / "chromium", {"--dump-dom"},
+                                      url + "#sort=alloc:asc&zoom=" + std::to_string(*leak_box));
+  ExpectZoomedAndSorted(sorted, dom, *leak_box, report["callsites"].size());
+  ExpectScreenshot(tmp_ / "chromium", url);
 }
 
 // The page needs a file (-o), checked before anything is traced: one error line, exit 2.

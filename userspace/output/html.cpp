@@ -186,7 +186,7 @@ void AllSites(std::string& out, const Report& r) {
          R"(<table class="sortable" id="sites"><thead><tr>)"
          R"(<th data-key="leak">leak</th><th data-key="kind">kind</th><th data-key="site">call site</th>)"
          R"(<th data-key="type">type</th><th class="num" data-key="alloc">allocated</th>)"
-         R"(<th class="num" data-key="alloc_objects">heap objects</th>)"
+         R"(<th class="num" data-key="heap_objects">heap objects</th>)"
          R"(<th class="num" data-key="retained">retained</th>)"
          R"(<th class="num" data-key="retained_objects">retained objects</th>)"
          R"(<th class="num" data-key="growth">growth</th>)"

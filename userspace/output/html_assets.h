@@ -7,8 +7,10 @@
 //   - kHtmlScript, at the end of <body>, makes every table.sortable sort by a click on a header
 //     with data-key (cells sort by their data-v number if they have one, else by text), sorts
 //     table#sites by the URL fragment "#sort=KEY" or "#sort=KEY:asc|desc" (the table then says
-//     data-sorted="KEY:DIR"), switches the icicle graphs with buttons[data-show], and at last
-//     marks <body data-ready="1">.
+//     data-sorted="KEY:DIR"), switches the icicle graphs with buttons[data-show], zooms an
+//     icicle graph on a click on a box (its data-x/-w/-d: left, width as fractions, depth), or on
+//     load by the fragment "#zoom=N" (the Nth box of the graph shown, from 0; the graph then says
+//     data-zoom="N"), and at last marks <body data-ready="1">.
 #pragma once
 
 namespace goretain {
@@ -45,9 +47,9 @@ svg.spark polygon{fill:#f3c7c1;stroke:none}
 .bar.a{background:var(--alloc)}.bar.r{background:var(--ret)}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 4px 0 10px}
 .icicle{position:relative;width:100%;border:1px solid var(--line);border-radius:4px;overflow:hidden}
-.icicle div{position:absolute;height:17px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;
+.icicle div{position:absolute;cursor:pointer;height:17px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;
 font-size:11.5px;line-height:17px;padding:0 3px;border-right:1px solid #fff;border-bottom:1px solid #fff;
-cursor:default;color:#222}
+color:#222}
 .icicle div.leak{outline:1px solid var(--leak);outline-offset:-1px;font-weight:600}
 .toggle button{font:inherit;padding:3px 10px;border:1px solid var(--line);background:var(--bg);
 border-radius:4px;cursor:pointer}.toggle button.on{background:var(--fg);color:#fff}
@@ -115,6 +117,48 @@ inline constexpr const char* kHtmlScript = R"JS(
       buttons.forEach(function (o) { o.classList.toggle('on', o === b); });
     });
   });
+  // Zoom: the box's subtree fills the width, its ancestors span it, everything else hides.
+  function zoom(graph, x0, w0, d0) {
+    graph.querySelectorAll('div[data-w]').forEach(function (b) {
+      var x = +b.getAttribute('data-x'), w = +b.getAttribute('data-w');
+      var d = +b.getAttribute('data-d'), eps = 1e-7;
+      var under = d >= d0 && x >= x0 - eps && x + w <= x0 + w0 + eps;
+      var above = d < d0 && x <= x0 + eps && x + w >= x0 + w0 - eps;
+      b.hidden = !under && !above;
+      if (under) {
+        b.style.left = ((x - x0) / w0 * 100) + '%';
+        b.style.width = (w / w0 * 100) + '%';
+      } else if (above) {
+        b.style.left = '0%';
+        b.style.width = '100%';
+      }
+    });
+  }
+  function zoomTo(graph, box) {
+    zoom(graph, +box.getAttribute('data-x'), +box.getAttribute('data-w'),
+         +box.getAttribute('data-d'));
+    var boxes = graph.querySelectorAll('div[data-w]');
+    graph.setAttribute('data-zoom', Array.prototype.indexOf.call(boxes, box));
+  }
+  document.querySelectorAll('.icicle').forEach(function (graph) {
+    graph.addEventListener('click', function (e) {
+      if (e.target.hasAttribute('data-w')) zoomTo(graph, e.target);
+    });
+  });
+  document.querySelectorAll('button[data-unzoom]').forEach(function (b) {
+    b.addEventListener('click', function () {
+      document.querySelectorAll('.icicle').forEach(function (g) {
+        zoom(g, 0, 1, 0);
+        g.removeAttribute('data-zoom');
+      });
+    });
+  });
+  var z = /zoom=(\d+)/.exec(location.hash);
+  var shown = document.querySelector('.icicle:not([hidden])');
+  if (z && shown) {
+    var target = shown.querySelectorAll('div[data-w]')[+z[1]];
+    if (target) zoomTo(shown, target);
+  }
   document.body.setAttribute('data-ready', '1');
 })();
 )JS";

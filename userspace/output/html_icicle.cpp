@@ -48,9 +48,11 @@ void Graph(std::string& out, const IcicleLayout& layout, const char* id, const c
   for (const IcicleNode& n : layout.nodes) {
     std::string title = fmt::format("{}\n{}:{}\n{} {} ({:.1f}%)", n.frame.function, n.frame.file,
                                     n.frame.line, HumanBytes(n.bytes), what, n.width * 100);
-    fmt::format_to(o, R"(<div{} style="left:{:.3f}%;width:{:.3f}%;top:{}px;background:{}" title=")",
-                   n.leaking ? R"( class="leak")" : "", n.x * 100, n.width * 100,
-                   n.depth * kRowPx, Color(n));
+    fmt::format_to(o,
+                   R"(<div{} data-x="{:.6f}" data-w="{:.6f}" data-d="{}" )"
+                   R"(style="left:{:.3f}%;width:{:.3f}%;top:{}px;background:{}" title=")",
+                   n.leaking ? R"( class="leak")" : "", n.x, n.width, n.depth, n.x * 100,
+                   n.width * 100, n.depth * kRowPx, Color(n));
     AppendHtmlEscaped(out, title);
     out += "\">";
     AppendHtmlEscaped(out, ShortFunction(n.frame.function));
@@ -71,8 +73,9 @@ void IcicleSection(std::string& out, const Report& r) {
   fmt::format_to(o,
                  R"(<p class="toggle"><button data-show="icicle-retained"{}>retained ({})</button> )"
                  R"(<button data-show="icicle-allocated"{}>allocated ({})</button> )"
+                 R"(<button data-unzoom>reset zoom</button> )"
                  R"(<span class="muted">outermost frame on top; width is bytes; hover for details; )"
-                 R"(red: on a leaking line's stack</span></p>)",
+                 R"(click to zoom; red: on a leaking line's stack</span></p>)",
                  show_retained ? R"( class="on")" : "", HumanBytes(retained.total_bytes),
                  show_retained ? "" : R"( class="on")", HumanBytes(allocated.total_bytes));
   Graph(out, retained, "icicle-retained", "retained", !show_retained);
