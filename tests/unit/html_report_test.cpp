@@ -89,6 +89,26 @@ TEST(HtmlReport, NoLeakSaysSo) {
   EXPECT_EQ(page.find("<polyline"), std::string::npos);
 }
 
+// The HTTP endpoint may render the very first report: no rows yet; and --no-retained has no
+// retained figures, so the icicle graph opens on allocated bytes.
+TEST(HtmlReport, EmptyAndAllocationOnlyReportsRender) {
+  const std::string empty = RenderHtml(Report{});
+  EXPECT_NE(empty.find("No allocation seen."), std::string::npos);
+  EXPECT_NE(empty.find("no GC cycle was checked"), std::string::npos);
+  EXPECT_NE(empty.find("</html>"), std::string::npos);
+  Report r = Sample();
+  r.liveness_checks = 0;
+  for (CallsiteRow& c : r.callsites) {
+    c = Row(c.site.function, c.site.line, c.alloc_bytes, std::nullopt);
+  }
+  const std::string page = RenderHtml(r);
+  EXPECT_NE(page.find(R"(<div class="icicle" id="icicle-retained" data-nodes="0" style="height:20px" hidden>)"),
+            std::string::npos);
+  // Two boxes: main.untracked's 1000 B of 9.4 MiB are below the graph's minimum width.
+  EXPECT_NE(page.find(R"(<div class="icicle" id="icicle-allocated" data-nodes="2" style="height:20px">)"),
+            std::string::npos);
+}
+
 TEST(HtmlReport, TargetStringsCannotInjectMarkup) {
   Report r = Sample();
   const std::string evil = R"(main.T"><script>alert(1)</script><img src=x onerror='alert(2)'>)";
