@@ -24,6 +24,8 @@ PACKAGES=(
   bpftrace
   # the include-direction check (tests/layering)
   python3
+  # --format html: the page is loaded and screenshot in a real browser, headless (tests/e2e)
+  chromium
   "$@"
 )
 

@@ -121,6 +121,13 @@ TEST_F(PrometheusScrape, LeakingCallSitesRetainedBytesRise) {
   const json up = Query(api, "up{job=\"goretain\"}");
   ASSERT_EQ(up.size(), 1u);
   EXPECT_EQ(up[0]["value"][1], "1");
+  // `/` is the HTML report of the same live data, reloading itself: the leaking line is on it.
+  const HttpReply page = HttpGet(goretain, "/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_NE(page.body.find("<section id=\"leaks\">"), std::string::npos);
+  EXPECT_NE(page.body.find("main.audit"), std::string::npos);
+  EXPECT_NE(page.body.find(":" + std::to_string(line)), std::string::npos);
 
   t.goretain.Signal(SIGINT);
   ASSERT_EQ(t.goretain.Wait(15s), 0) << t.goretain.Describe();

@@ -1,5 +1,6 @@
 #include "userspace/analysis/aggregator.h"
 #include "userspace/analysis/stack_pcs.h"
+#include "userspace/analysis/retained_series.h"
 
 #include <fmt/format.h>
 
@@ -336,6 +337,8 @@ void AddRetention(CallsiteRow& r, const SiteRetention& ret, bool known, bool& un
     r.retained_bytes = r.retained_bytes.value_or(0) + ret.retained_bytes;
     r.retained_growth_bytes_per_s =
         r.retained_growth_bytes_per_s.value_or(0) + ret.GrowthBytesPerSecond();
+    r.retained_history = AddRetainedSeries(r.retained_history, ret.history.Samples(),
+                                           CallsiteRow::kMaxRetainedHistory);
     // A row of several leaking parts shows the evidence of the one that rose most.
     if (auto leak = ret.Leak(); leak && (!r.leak || leak->rise_bytes > r.leak->rise_bytes)) {
       r.leak = LeakFinding{leak->rise_bytes, leak->over_s, leak->rate_bytes_per_s};
@@ -347,6 +350,7 @@ void AddRetention(CallsiteRow& r, const SiteRetention& ret, bool known, bool& un
   r.retained_objects.reset();
   r.retained_bytes.reset();
   r.retained_growth_bytes_per_s.reset();
+  r.retained_history.clear();
   r.leaking = false;
   r.leak.reset();
 }

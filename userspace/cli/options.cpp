@@ -25,6 +25,7 @@ constexpr uint32_t kPprofStackDepth = 16;
 OutputFormat ToFormat(const std::string& name) {
   if (name == "json") return OutputFormat::kJson;
   if (name == "pprof") return OutputFormat::kPprof;
+  if (name == "html") return OutputFormat::kHtml;
   return OutputFormat::kTable;
 }
 
@@ -60,13 +61,13 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
       ->check(CLI::PositiveNumber);
   app.add_option("-f,--format", args.formats,
-                 "report format (default table); pprof needs -o. Repeat -f and -o to write several "
+                 "report format (default table); pprof and html need -o. Repeat -f and -o to write several "
                  "outputs of one run: the i-th -f goes with the i-th -o")
-      ->check(CLI::IsMember({"table", "json", "pprof"}))
+      ->check(CLI::IsMember({"table", "json", "pprof", "html"}))
       ->allow_extra_args(false);
   app.add_option("-o,--output", args.outputs,
-                 "write reports to FILE instead of stdout (pprof: FILE is rewritten at each "
-                 "report; DIR/ or a name with %d gets one profile per report)")
+                 "write reports to FILE instead of stdout (pprof, html: FILE is rewritten at each "
+                 "report; pprof: DIR/ or a name with %d gets one profile per report)")
       ->allow_extra_args(false);
   app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
   app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
@@ -159,10 +160,13 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   t.retained = !args.no_retained;
   if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
-  const bool pprof =
-      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
-  if ((pprof || !args.listen.empty()) && mode_app.get_option("--stack-depth")->count() == 0) {
-    t.stack_depth = kPprofStackDepth;  // (--listen serves pprof too)
+  // Nor is an HTML report's icicle graph; --listen serves pprof too.
+  const bool wants_stack =
+      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end() ||
+      std::find(args.formats.begin(), args.formats.end(), "html") != args.formats.end() ||
+      !args.listen.empty();
+  if (wants_stack && mode_app.get_option("--stack-depth")->count() == 0) {
+    t.stack_depth = kPprofStackDepth;
   }
   if (!args.listen.empty()) {  // checked before anything is attached; the port is bound later
     Result<ListenAddress> address = ParseListenAddress(args.listen);

@@ -1,4 +1,4 @@
-// The page at `/`: until the HTML report is wired in, a small landing page (Prometheus' exporter
+// The page at `/` before the first report (then `/` serves the HTML report): a small landing page (Prometheus' exporter
 // advice: link /metrics) that names the target and links the other endpoints.
 #pragma once
 

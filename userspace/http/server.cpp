@@ -12,6 +12,7 @@
 #include "userspace/http/index_page.h"
 #include "userspace/http/metrics_text.h"
 #include "userspace/http/render_cache.h"
+#include "userspace/output/html.h"
 #include "userspace/output/pprof.h"
 
 namespace goretain {
@@ -34,7 +35,8 @@ struct HttpEndpoint::Routes {
         metrics_text(MetricsOptions{options.metrics_top, options.version}),
         metrics([this](const Report& r) { return metrics_text.Render(r); }),
         heap([](const Report& r) { return RenderPprof(r, PprofView::kHeap); }),
-        allocs([](const Report& r) { return RenderPprof(r, PprofView::kAllocs); }) {}
+        allocs([](const Report& r) { return RenderPprof(r, PprofView::kAllocs); }),
+        page([](const Report& r) { return RenderHtml(r, HtmlPage{.live = true}); }) {}
 
   // Serves `cache`'s body for the latest report, or 503 before the first one.
   void Serve(RenderCache& cache, const char* content_type, const char* filename,
@@ -63,15 +65,19 @@ struct HttpEndpoint::Routes {
       Serve(allocs, kPprofContentType, "allocs", res);
     });
     server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+      // The HTML report of the latest report; before the first one, a landing page.
       const std::shared_ptr<const Report> report = live.Latest();
-      // lead: swap in RenderHtml at merge
-      res.set_content(RenderIndexPage(report.get()), "text/html; charset=utf-8");
+      if (!report) {
+        res.set_content(RenderIndexPage(nullptr), "text/html; charset=utf-8");
+        return;
+      }
+      res.set_content(*page.Get(report), "text/html; charset=utf-8");
     });
   }
 
   const LiveReport& live;
   MetricsText metrics_text;
-  RenderCache metrics, heap, allocs;
+  RenderCache metrics, heap, allocs, page;
 };
 
 Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& where,

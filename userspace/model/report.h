@@ -53,6 +53,12 @@ struct StackPc {
   std::vector<SourceFrame> frames;
 };
 
+// A call site's retained bytes at one time of the trace (`t_s`: seconds since tracing began).
+struct RetainedPoint {
+  double t_s = 0;
+  uint64_t bytes = 0;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -68,6 +74,10 @@ struct CallsiteRow {
   std::optional<double> retained_growth_bytes_per_s;
   bool leaking = false;
   std::optional<LeakFinding> leak;  // set exactly when `leaking`
+  // Retained bytes over the whole trace, oldest first, at most kMaxRetainedHistory points
+  // (coarser with age); empty when `retained_bytes` is unset.
+  std::vector<RetainedPoint> retained_history;
+  static constexpr size_t kMaxRetainedHistory = 64;
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
   // For pprof: the executable (a ReportTarget's exe) and the stack as PCs, the call site's first
   // (its frames start at `site`: runtime frames inlined into it are left out), then deeper ones.

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "userspace/output/html.h"
 #include "userspace/output/json.h"
 #include "userspace/output/pprof.h"
 #include "userspace/output/table.h"
@@ -62,6 +63,17 @@ std::unique_ptr<ReportWriter> ReportWriter::WithoutOutputs(size_t top) {
 }
 
 Status ReportWriter::Also(const std::string& path, OutputFormat format) {
+  if (format == OutputFormat::kHtml) {
+    if (path.empty()) {
+      return MakeError(ErrorCode::kBadInput,
+                       "--format html writes one page, rewritten at each report: give -o FILE");
+    }
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f) return CannotWrite(path, strerror(errno));
+    fclose(f);
+    sinks_.push_back(Sink{format, nullptr, path});
+    return Ok{};
+  }
   if (format == OutputFormat::kPprof) {
     if (auto s = CheckProfilePath(path); !s) return s;
     sinks_.push_back(Sink{format, nullptr, ProfilePattern(path)});
@@ -83,10 +95,12 @@ ReportWriter::~ReportWriter() {
 }
 
 Status ReportWriter::WriteProfile(const Sink& sink, const Report& r) {
-  // Written whole to a temporary file, then renamed: a reader never sees half a profile.
-  const std::string path = ProfilePath(sink.path_pattern, reports_written_);
+  return WriteWhole(ProfilePath(sink.path_pattern, reports_written_), RenderPprof(r));
+}
+
+Status ReportWriter::WriteWhole(const std::string& path, const std::string& bytes) {
+  // Written whole to a temporary file, then renamed: a reader never sees half a file.
   const std::string tmp = path + ".tmp";
-  const std::string bytes = RenderPprof(r);
   FILE* f = fopen(tmp.c_str(), "w");
   bool ok = f && fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   if (f) ok = fclose(f) == 0 && ok;
@@ -101,6 +115,10 @@ Status ReportWriter::Write(const Report& r) {
   for (const Sink& sink : sinks_) {
     if (sink.format == OutputFormat::kPprof) {
       if (auto s = WriteProfile(sink, r); !s) return s;
+      continue;
+    }
+    if (sink.format == OutputFormat::kHtml) {
+      if (auto s = WriteWhole(sink.path_pattern, RenderHtml(r)); !s) return s;
       continue;
     }
     const std::string text = sink.format == OutputFormat::kJson ? RenderJson(r, top_)

@@ -14,7 +14,7 @@
 
 namespace goretain {
 
-enum class OutputFormat { kTable, kJson, kPprof };
+enum class OutputFormat { kTable, kJson, kPprof, kHtml };
 
 class ReportWriter {
  public:
@@ -23,6 +23,9 @@ class ReportWriter {
   //
   // pprof paths: "DIR/" writes DIR/profile.N.pb.gz for the Nth report (1, 2, ...); a path with
   // "%d" puts N there; any other path is rewritten with each report (the latest cumulative one).
+  //
+  // html: one page, so `path` is required; the file is rewritten whole with each report (write
+  // then rename: a browser reloading it never sees half a page).
   static Result<std::unique_ptr<ReportWriter>> Open(const std::string& path, OutputFormat format,
                                                     size_t top);
   // A writer with no output yet: reports go only where Also() adds (goretain top, whose screen
@@ -41,10 +44,11 @@ class ReportWriter {
   struct Sink {
     OutputFormat format;
     FILE* out = nullptr;        // text formats: stdout, or a file this writer owns
-    std::string path_pattern;  // pprof: where the Nth profile goes (see Open)
+    std::string path_pattern;  // pprof: where the Nth profile goes (see Open); html: the page
   };
   explicit ReportWriter(size_t top) : top_(top) {}
   Status WriteProfile(const Sink& sink, const Report& report);
+  Status WriteWhole(const std::string& path, const std::string& bytes);
 
   std::vector<Sink> sinks_;
   size_t top_;
