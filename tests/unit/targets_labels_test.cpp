@@ -104,9 +104,13 @@ TEST(PodMetadata, RuncStateJson) {
 TEST(PodMetadata, MalformedJsonIsAnErrorNotACrash) {
   for (const char* text : {"", "{", "[]", "null", "{\"annotations\": 5}", "\xff\xfe"}) {
     auto a = ParseOciConfigAnnotations(text);
-    if (a) EXPECT_TRUE(a->empty()) << text;
+    if (a) {
+      EXPECT_TRUE(a->empty()) << text;
+    }
     auto s = ParseRuncState(text);
-    if (s) EXPECT_TRUE(s->annotations.empty()) << text;
+    if (s) {
+      EXPECT_TRUE(s->annotations.empty()) << text;
+    }
   }
   EXPECT_FALSE(ParseOciConfigAnnotations("[1,2]").ok());
 }

@@ -94,9 +94,7 @@ struct CallsiteRow {
 };
 
 struct ReportTarget {
-  int pid = 0;     // in goretain's PID namespace (the host's, for a node agent)
-  int ns_pid = 0;  // in the process's own (innermost) PID namespace: NSpid's last field
-  TargetLabels labels;
+  int pid = 0;  // in goretain's PID namespace (the host's, for a node agent)
   std::string exe;
   std::string go_version;
   // The executable as pprof's Mapping: its build ID (GNU build ID in hex, else Go's build ID;
@@ -105,6 +103,8 @@ struct ReportTarget {
   uint64_t text_start = 0;
   uint64_t text_limit = 0;
   uint64_t text_file_offset = 0;
+  int ns_pid = 0;  // in the process's own (innermost) PID namespace: NSpid's last field
+  TargetLabels labels;
 };
 
 struct Report {

@@ -139,7 +139,7 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started,
     return s.error();
   }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
-  ReportTarget target{pid, 0, {}, info->exe_path, version};
+  ReportTarget target{pid, info->exe_path, version};
   if (selected) {
     target.ns_pid = selected->ns_pid;
     target.labels = selected->labels;
