@@ -21,10 +21,11 @@ class Containers : public E2ETest {
     if (Cgroup2Mount().empty()) GTEST_SKIP() << "no cgroup v2 mount on this host";
   }
 
-  // A gated counts target (-hint N map.make calls) moved into the cgroup `rel`.
-  Process StartIn(const std::string& rel, const fs::path& gate, int hint) {
+  // A gated counts target (`hint` make(map, 100) and `small` make(map) calls) moved into the
+  // cgroup `rel`.
+  Process StartIn(const std::string& rel, const fs::path& gate, int hint, int small = 0) {
     Process p({Target("counts"), "-wait", gate.string(), "-hint", std::to_string(hint), "-small",
-               "0", "-append", "0"});
+               std::to_string(small), "-append", "0"});
     std::string error;
     EXPECT_TRUE(cgroups_.Move(p.pid(), rel, &error)) << error;
     return p;
@@ -45,9 +46,9 @@ class Containers : public E2ETest {
     }
   }
 
-  // The report's row for counts' `// want: map.make hint` line of process `pid`.
-  static const json* HintRow(const json& report, pid_t pid) {
-    const int line = WantLine("counts", "map.make", "hint");
+  // The report's row for counts' `// want: map.make LABEL` line of process `pid`.
+  static const json* HintRow(const json& report, pid_t pid, const std::string& label = "hint") {
+    const int line = WantLine("counts", "map.make", label);
     for (const json& c : report["callsites"]) {
       if (c["line"] == line && c["kind"] == "map.make" && c["pid"] == pid) return &c;
     }
@@ -113,12 +114,15 @@ TEST_F(Containers, PodUidCgroupAndContainerSelectTheTarget) {
 
 // Two processes of one executable, in two containers of one pod: one set of probes (the second
 // process shares the first's), and each process gets its own rows with its own exact counts and
-// its own container's labels.
+// its own container's labels. The make(map) calls without a hint are counted at their
+// completion probe, whose pending event is keyed by goroutine: the two processes' goroutines
+// often have the same addresses, so this also checks that one process never completes the
+// other's event.
 TEST_F(Containers, TwoProcessesOfOneExecutableShareOneAttach) {
   const std::string uid = RandomPodUid(), c1 = RandomContainerId(), c2 = RandomContainerId();
   const fs::path gate = tmp_ / "gate";
-  Process a = StartIn(cgroups_.MakeContainer(uid, c1), gate, 120);
-  Process b = StartIn(cgroups_.MakeContainer(uid, c2), gate, 340);
+  Process a = StartIn(cgroups_.MakeContainer(uid, c1), gate, 120, 2200);
+  Process b = StartIn(cgroups_.MakeContainer(uid, c2), gate, 340, 1500);
   std::vector<Process> tracers;
   tracers.push_back(Goretain({"--format", "json", "--pod-uid", uid}));
   std::vector<json> reports;
@@ -142,12 +146,17 @@ TEST_F(Containers, TwoProcessesOfOneExecutableShareOneAttach) {
 
   const json& r = reports[0];
   ASSERT_EQ(r["targets"].size(), 2u) << r["targets"].dump();
-  for (const auto& [p, cid, hint] : {std::tuple{&a, c1, 120}, std::tuple{&b, c2, 340}}) {
+  for (const auto& [p, cid, hint, small] :
+       {std::tuple{&a, c1, 120, 2200}, std::tuple{&b, c2, 340, 1500}}) {
     SCOPED_TRACE(cid);
     const json* row = HintRow(r, p->pid());
     ASSERT_NE(row, nullptr) << DescribeCallsites(r);
     EXPECT_EQ((*row)["alloc_objects"], hint);
     ExpectLabels((*row)["labels"], cid, uid);
+    const json* small_row = HintRow(r, p->pid(), "small");
+    ASSERT_NE(small_row, nullptr) << DescribeCallsites(r);
+    EXPECT_EQ((*small_row)["alloc_objects"], small);
+    ExpectLabels((*small_row)["labels"], cid, uid);
     bool found = false;
     for (const json& t : r["targets"]) {
       if (t["pid"] != p->pid()) continue;
