@@ -19,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!i->pod_uid.empty() && NormalizePodUid(i->pod_uid) != i->pod_uid) std::abort();
     if (i->runtime_helper && !i->container_id.empty()) std::abort();
   }
+  const std::string pod = PodCgroupPath(text);
+  if (!pod.empty() && (pod.size() > text.size() || ParseCgroupPath(pod).pod_uid != id.pod_uid)) {
+    std::abort();
+  }
   const std::string uid = NormalizePodUid(text);
   if (!uid.empty() && NormalizePodUid(uid) != uid) std::abort();
   (void)IsContainerIdPrefix(text);

@@ -200,6 +200,22 @@ TEST(ProcCgroup, GarbageGivesNothing) {
   }
 }
 
+TEST(PodCgroup, ThePrefixThatEndsWithThePod) {
+  const std::string systemd = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod"
+                              "44c76ce5_f953_4bd3_bc89_12621681af49.slice";
+  EXPECT_EQ(PodCgroupPath(systemd + "/cri-containerd-" + kCtr + ".scope"), systemd);
+  EXPECT_EQ(PodCgroupPath(systemd + "/crio-" + kCtr + ".scope/container"), systemd);
+  const std::string cgroupfs = "/system.slice/docker-" + kCtr + ".scope/kubepods/burstable/pod" + kUidB;
+  EXPECT_EQ(PodCgroupPath(cgroupfs + "/" + Id("264c1e31", "3152")), cgroupfs);
+  EXPECT_EQ(PodCgroupPath("/kubepods/burstable/pod" + kUidB), "/kubepods/burstable/pod" + kUidB);
+  EXPECT_EQ(PodCgroupPath("/docker/" + kCtr), "");
+  EXPECT_EQ(PodCgroupPath("/"), "");
+  EXPECT_EQ(PodCgroupPath(""), "");
+  // The raw systemd form names the pod and the container in one segment: no pod cgroup.
+  EXPECT_EQ(PodCgroupPath("/system.slice/containerd.service/kubepods-burstable-pod4ed02c0b_0df8_"
+                          "4d14_a30e_fd589ee4143a.slice:cri-containerd:" + kCtr), "");
+}
+
 TEST(PodUid, BothFormsAndAnyCaseGiveTheDashedForm) {
   EXPECT_EQ(NormalizePodUid("44c76ce5_f953_4bd3_bc89_12621681af49"), kUidA);
   EXPECT_EQ(NormalizePodUid("44C76CE5-F953-4BD3-BC89-12621681AF49"), kUidA);

@@ -181,6 +181,19 @@ CgroupIdentity ParseCgroupPath(std::string_view path) {
   return parser.Result();
 }
 
+std::string PodCgroupPath(std::string_view path) {
+  const CgroupIdentity whole = ParseCgroupPath(path);
+  if (whole.pod_uid.empty()) return "";
+  for (size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string_view prefix = path.substr(0, end == std::string_view::npos ? path.size() : end);
+    const CgroupIdentity id = ParseCgroupPath(prefix);
+    if (id.pod_uid == whole.pod_uid) {
+      return id.container_id.empty() && !id.runtime_helper ? std::string(prefix) : "";
+    }
+    if (end == std::string_view::npos) return "";
+  }
+}
+
 ProcCgroup ParseProcCgroup(std::string_view text) {
   ProcCgroup out;
   std::optional<CgroupIdentity> from_v1;

@@ -32,6 +32,11 @@ struct CgroupIdentity {
 // The identity a cgroup path names (all fields empty for a path outside any container or pod).
 CgroupIdentity ParseCgroupPath(std::string_view path);
 
+// The pod's own cgroup in `path` (the prefix that ends with the pod's slice or pod<uid>
+// directory: a node agent follows new containers of a selected pod there); "" if the path names
+// no pod, or names it only in the same segment as the container (the raw "slice:prefix:id" form).
+std::string PodCgroupPath(std::string_view path);
+
 // What /proc/PID/cgroup says: the cgroup v2 path (the "0::" line; empty on a v1-only host) and
 // the identity, from the v2 line when it names a container or pod, else from the first v1 line
 // that does (a v1-only host, or a hybrid host whose runtime used only the v1 hierarchies).

@@ -164,7 +164,11 @@ SelectedProcess Describe(const HostPaths& host, LabelCache& labels, pid_t pid, b
   p.pid = pid;
   p.named = named;
   p.ns_pid = ReadProcStatus(host, pid).ns_pid;
-  if (auto cg = ReadProcCgroup(host, pid)) p.labels = labels.For(pid, *cg).labels;
+  if (auto cg = ReadProcCgroup(host, pid)) {
+    p.labels = labels.For(pid, *cg).labels;
+    p.cgroup = cg->unified_path;
+    p.pod_cgroup = PodCgroupPath(cg->unified_path);
+  }
   return p;
 }
 
@@ -240,6 +244,8 @@ Result<std::vector<SelectedProcess>> ResolveSelection(const TargetSelection& s,
     p.pid = pid;
     p.ns_pid = ReadProcStatus(host, pid).ns_pid;
     p.labels = l.labels;
+    p.cgroup = cg->unified_path;
+    p.pod_cgroup = PodCgroupPath(cg->unified_path);
     out.push_back(std::move(p));
   }
   if (auto st = CheckEveryMatcherFound(*matcher, s); !st) return st.error();

@@ -48,6 +48,10 @@ struct SelectedProcess {
   pid_t ns_pid = 0;      // in its own PID namespace (NSpid's last field)
   TargetLabels labels;
   bool named = false;    // given by --pid: it is traced or the session fails
+  // Its cgroup v2 path (relative to the mount; "" on a v1-only host) and its pod's
+  // (PodCgroupPath; "" outside pods): where a follower watches for processes that start later.
+  std::string cgroup;
+  std::string pod_cgroup;
 };
 
 // The processes of the selection: --pid ones first, in the order given, then the others by PID.
