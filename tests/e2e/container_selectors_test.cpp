@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <thread>
 #include <tuple>
 
 #include "harness.h"
@@ -164,6 +165,37 @@ TEST_F(Containers, TwoProcessesOfOneExecutableShareOneAttach) {
       ExpectLabels(t["labels"], cid, uid);
     }
     EXPECT_TRUE(found) << r["targets"].dump();
+  }
+}
+
+// A container whose process exits mid-trace: the other process is still traced, the session
+// ends when both are gone, and the first one's rows are kept with its exact counts.
+TEST_F(Containers, AProcessThatExitsEarlyKeepsItsRows) {
+  const std::string uid = RandomPodUid(), c1 = RandomContainerId(), c2 = RandomContainerId();
+  const fs::path early = tmp_ / "early", late = tmp_ / "late";
+  Process a = StartIn(cgroups_.MakeContainer(uid, c1), early, 90, 400);
+  Process b = StartIn(cgroups_.MakeContainer(uid, c2), late, 260, 300);
+  Process gr = Goretain({"--format", "json", "--pod-uid", uid});
+  ASSERT_TRUE(Attached(gr, 60s));
+  Touch(early);
+  ASSERT_EQ(a.Wait(), 0) << a.Describe();
+  std::this_thread::sleep_for(500ms);  // goretain polls its targets' exits every 20 ms
+  EXPECT_TRUE(gr.Running()) << "one target is left: the session goes on\n" << gr.Describe();
+  Touch(late);
+  ASSERT_EQ(b.Wait(), 0) << b.Describe();
+  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
+  json r;
+  ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();
+  ASSERT_EQ(r["targets"].size(), 2u) << r["targets"].dump();
+  for (const auto& [p, cid, hint, small] : {std::tuple{&a, c1, 90, 400}, std::tuple{&b, c2, 260, 300}}) {
+    SCOPED_TRACE(cid);
+    const json* row = HintRow(r, p->pid());
+    ASSERT_NE(row, nullptr) << DescribeCallsites(r);
+    EXPECT_EQ((*row)["alloc_objects"], hint);
+    const json* small_row = HintRow(r, p->pid(), "small");
+    ASSERT_NE(small_row, nullptr) << DescribeCallsites(r);
+    EXPECT_EQ((*small_row)["alloc_objects"], small);
+    ExpectLabels((*small_row)["labels"], cid, uid);
   }
 }
 
