@@ -11,6 +11,11 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # --format pprof: the profile.proto encoder (protobuf_generate) and its gzip
   libprotobuf-dev protobuf-compiler
+  # goretain top: the live view (ncursesw), and the terminal its e2e test drives it in
+  libncurses-dev tmux
+  # --listen: the HTTP endpoint (userspace/http) and its Prometheus text; a real Prometheus
+  # server scrapes it in the e2e tests
+  libcpp-httplib-dev prometheus-cpp-dev prometheus
   # tests
   googletest libgtest-dev libgmock-dev golang-go util-linux
   # the other Go releases' packages are verified with it (scripts/install-go-toolchains.sh)

@@ -4,11 +4,13 @@
 Rooms, top to bottom (a room may include itself and any room listed in ALLOWED for it):
 
     cli -> session -> {output, analysis, targets} -> {kernel, process} -> goruntime -> model?
+    cli -> http -> output (http/ serves the live report over HTTP: --listen)
     symbols/ and bpf/ include nothing of userspace/; symbols/ includes nothing of bpf/.
 
 Any room may include symbols/result.h (the Result/Error vocabulary). Also checks the system boundaries that have a single owner: only kernel/ includes libbpf or a
 BPF skeleton; only process/ calls process_vm_readv, ptrace or pidfd_open; only output/ includes
-protobuf (generated *.pb.h) and zlib; only output/ and cli/ write to stdout.
+protobuf (generated *.pb.h) and zlib; only tui/ includes ncurses; only output/ and cli/ write to
+stdout.
 
 Usage: check_layering.py [SOURCE_ROOT]. Prints one line per violation; exit 1 if any.
 """
@@ -18,11 +20,13 @@ import sys
 
 # room -> rooms it may include (besides itself). "bpf" is bpf/*.h (e.g. "goretain.h").
 ALLOWED = {
-    "cli": {"session", "output", "analysis", "targets", "kernel", "process", "goruntime", "model",
-            "symbols", "bpf"},
+    "cli": {"session", "output", "tui", "http", "analysis", "targets", "kernel", "process", "goruntime",
+            "model", "symbols", "bpf"},
     "session": {"output", "analysis", "targets", "kernel", "process", "goruntime", "model",
                 "symbols", "bpf"},
+    "http": {"output", "model"},
     "output": {"model"},
+    "tui": {"model"},
     "analysis": {"process", "goruntime", "model", "symbols", "bpf"},
     "targets": {"process", "goruntime", "model", "symbols"},
     "kernel": {"goruntime", "symbols", "bpf"},
@@ -41,6 +45,10 @@ SYSTEM_OWNERS = [
      "process_vm_readv, ptrace and pidfd belong to process/"),
     (re.compile(r'#\s*include\s*[<"](google/protobuf/[^>"]*|zlib\.h|[\w/]*\.pb\.h)[>"]'), {"output"},
      "protobuf (generated *.pb.h) and zlib belong to output/ (the pprof encoder)"),
+    (re.compile(r'#\s*include\s*[<"](ncursesw?/)?(n?curses|term|panel|menu|form)\.h[>"]'), {"tui"},
+     "ncurses belongs to tui/ (goretain top's screen)"),
+    (re.compile(r'#\s*include\s*[<"](httplib\.h|prometheus/[^>"]*)[>"]'), {"http"},
+     "the HTTP server (httplib) and prometheus-cpp belong to http/ (--listen)"),
     (re.compile(r'\b(std::cout|printf\s*\(|puts\s*\(|fmt::print\(\s*stdout)'), {"output", "cli"},
      "only output/ and cli/ write to stdout"),
 ]

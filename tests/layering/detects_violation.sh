@@ -10,6 +10,8 @@ cp -r "$src/userspace" "$src/symbols" "$src/bpf" "$tmp/"
 echo '#include "userspace/cli/options.h"' >> "$tmp/userspace/goruntime/probe_plan.h"
 echo 'static long f() { return process_vm_readv(0, 0, 0, 0, 0, 0); }' >> "$tmp/userspace/analysis/aggregator.cpp"
 echo '#include "userspace/goruntime/probe_plan.h"' >> "$tmp/symbols/elf_file.h"
+echo '#include <ncurses.h>' >> "$tmp/userspace/output/table.cpp"
+echo '#include "userspace/session/trace_session.h"' >> "$tmp/userspace/tui/top_model.h"
 set +e
 out=$("${PYTHON:-python3}" "$(dirname "$0")/check_layering.py" "$tmp")
 rc=$?
@@ -19,4 +21,6 @@ echo "$out"
 grep -q "goruntime/probe_plan.h: goruntime/ includes userspace/cli/options.h" <<<"$out" || { echo "FAIL: upward include not reported"; exit 1; }
 grep -q "analysis/aggregator.cpp: process_vm_readv" <<<"$out" || { echo "FAIL: system call not reported"; exit 1; }
 grep -q "symbols/elf_file.h: symbols/ includes userspace/goruntime/probe_plan.h" <<<"$out" || { echo "FAIL: symbols include not reported"; exit 1; }
+grep -q "output/table.cpp: ncurses belongs to tui/" <<<"$out" || { echo "FAIL: ncurses outside tui/ not reported"; exit 1; }
+grep -q "tui/top_model.h: tui/ includes userspace/session/trace_session.h" <<<"$out" || { echo "FAIL: tui/ -> session/ not reported"; exit 1; }
 echo "PASS: violations reported"

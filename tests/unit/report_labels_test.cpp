@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "userspace/http/metrics_text.h"
 #include "userspace/output/json.h"
 #include "userspace/output/table.h"
 
@@ -22,6 +23,7 @@ CallsiteRow Row(int pid, uint64_t objects, const TargetLabels& labels) {
   c.alloc_bytes = objects * 48;
   c.pid = pid;
   c.labels = labels;
+  c.exe = "/server";
   return c;
 }
 
@@ -66,6 +68,23 @@ TEST(ReportLabels, TableHasAPidColumnForSeveralProcesses) {
   const std::string single = RenderTable(one, 0);
   EXPECT_EQ(single.find("PID"), std::string::npos) << single;
   EXPECT_NE(single.find("\nKIND"), std::string::npos) << single;
+}
+
+// Two processes of one executable: one series each (by pid), the one in a pod with its labels;
+// the process outside containers keeps the label set it always had.
+TEST(ReportLabels, MetricsHaveASeriesPerProcessWithItsPod) {
+  MetricsText m(MetricsOptions{50, "v"});
+  const std::string text = m.Render(TwoProcesses());
+  EXPECT_NE(text.find("goretain_alloc_bytes_total{pid=\"7723\",kind=\"map.make\",function=\"main.f\","
+                      "file=\"/src/app/main.go\",line=\"12\",type=\"\",namespace=\"shop\",pod=\"web\","
+                      "container=\"app\",container_id=\"" + kWeb.container_id + "\"} 14400"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("goretain_alloc_bytes_total{pid=\"4242\",kind=\"map.make\",function=\"main.f\","
+                      "file=\"/src/app/main.go\",line=\"12\",type=\"\"} 4800"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("goretain_target_info{pid=\"7723\",exe=\"/server\",go_version=\"go1.22.1\","
+                      "build_id=\"\",namespace=\"shop\",pod=\"web\",container=\"app\""),
+            std::string::npos) << text;
 }
 
 }  // namespace

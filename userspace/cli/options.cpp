@@ -8,6 +8,7 @@
 
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/user_errors.h"
+#include "userspace/cli/version.h"
 
 namespace goretain {
 namespace {
@@ -18,6 +19,7 @@ constexpr const char* kDescription =
     "  goretain --container ID | --pod NS/NAME | --pod-uid UID | --cgroup PATH | --all\n"
     "                                        trace the Go processes of a container, pod, cgroup\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
+    "  goretain top --pid PID [options]      a live view of the call sites, like top\n"
     "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
 
 constexpr uint32_t kPprofStackDepth = 16;
@@ -49,6 +51,7 @@ struct TraceArgs {
   std::vector<std::string> formats;
   std::vector<std::string> outputs;
   bool retained_flag = false, no_retained = false;
+  std::string listen;  // --listen ADDR:PORT, parsed after the rest
 };
 
 // The options of trace mode (goretain --pid PID / -- COMMAND).
@@ -104,13 +107,38 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_option("command", t.command, "command to start traced (after --)");
 }
 
+// The HTTP endpoint while tracing (userspace/http): off unless --listen is given.
+void AddListenOptions(CLI::App& app, ListenOptions& listen, TraceArgs& args) {
+  CLI::Option* listen_opt = app.add_option(
+      "--listen", args.listen,
+      "while tracing, serve /metrics (Prometheus), /debug/pprof/heap and /allocs (go tool pprof) "
+      "and / at ADDR:PORT (e.g. 127.0.0.1:9464; port 0: any free port). Off by default; bind "
+      "loopback unless the port is protected");
+  app.add_option("--metrics-top", listen.metrics_top,
+                 "call sites with their own series on /metrics (default 50; 0 = all); the rest "
+                 "are summed into function=\"(other)\"")
+      ->needs(listen_opt);
+}
+
+// Selectors (targets/selection.h) or a command, not both and not neither; well-formed selectors.
+std::optional<std::string> CheckWhatToTrace(const TraceOptions& t) {
+  if (!t.select.empty() && !t.command.empty()) {
+    return "give either --pid (or another selector) or a command, not both";
+  }
+  if (t.select.empty() && t.command.empty()) {
+    return "nothing to trace: give --pid PID, --container, --pod, --pod-uid, --cgroup, --all or "
+           "-- COMMAND";
+  }
+  return targets::CheckSelectionSyntax(t.select);
+}
+
 }  // namespace
 
 ParseResult ParseCommandLine(int argc, char** argv) {
   ParseResult r;
   TraceOptions& t = r.cmd.trace;
   CLI::App app{kDescription, "goretain"};
-  app.set_version_flag("--version", "goretain 0.1.0");
+  app.set_version_flag("--version", std::string("goretain ") + kGoretainVersion);
 
   // Bad usage: one error line with the --help hint, exit code 2.
   auto usage_error = [&](const std::string& msg) {
@@ -120,11 +148,18 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   };
   TraceArgs args;
   AddTraceOptions(app, t, args);
+  AddListenOptions(app, r.cmd.listen, args);
 
   CLI::App* sym = app.add_subcommand("symbols", "inspect a Go binary's symbol table");
   sym->add_option("binary", r.cmd.symbols.binary, "Go executable")->required();
   sym->add_option("--pc", r.cmd.symbols.pcs, "resolve these addresses (hex)");
   sym->add_option("--func", r.cmd.symbols.funcs, "print entry, end and size of these functions");
+
+  // goretain top: the live view takes trace mode's selectors and modes; the screen shows the
+  // reports, so -f goes with -o only.
+  TraceArgs top_args;
+  CLI::App* top = app.add_subcommand("top", "a live view of the call sites, refreshed every second");
+  AddTraceOptions(*top, t, top_args);
 
   try {
     app.parse(argc, argv);
@@ -144,20 +179,32 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
     return r;
   }
+  if (*top) {
+    r.cmd.mode = CommandLine::Mode::kTop;
+    if (!top_args.formats.empty() && top_args.outputs.empty()) {
+      return usage_error("goretain top shows the report on screen: --format needs --output FILE");
+    }
+    args = std::move(top_args);
+  }
+  const CLI::App& mode_app = *top ? *top : app;
   t.retained = !args.no_retained;
   if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
   // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
   const bool pprof =
       std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end();
-  if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
-  if (!t.select.empty() && !t.command.empty()) {
-    return usage_error("give either --pid (or another selector) or a command, not both");
+  if ((pprof || !args.listen.empty()) && mode_app.get_option("--stack-depth")->count() == 0) {
+    t.stack_depth = kPprofStackDepth;  // (--listen serves pprof too)
   }
-  if (t.select.empty() && t.command.empty()) {
-    return usage_error("nothing to trace: give --pid PID, --container, --pod, --pod-uid, --cgroup, "
-                       "--all or -- COMMAND");
+  if (!args.listen.empty()) {  // checked before anything is attached; the port is bound later
+    Result<ListenAddress> address = ParseListenAddress(args.listen);
+    if (!address) {
+      WriteErrorLine(address.error().message);
+      r.exit_code = kExitBadInput;
+      return r;
+    }
+    r.cmd.listen.address = *address;
   }
-  if (auto error = targets::CheckSelectionSyntax(t.select)) return usage_error(*error);
+  if (auto error = CheckWhatToTrace(t)) return usage_error(*error);
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
   return r;
 }

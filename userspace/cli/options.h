@@ -1,4 +1,5 @@
-// Options: the parsed command line of `goretain` (trace mode) and `goretain symbols`.
+// Options: the parsed command line of `goretain` (trace mode), `goretain top` (the live view: trace
+// mode's options) and `goretain symbols`.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "userspace/http/listen_address.h"
 #include "userspace/session/trace_options.h"
 
 namespace goretain {
@@ -18,9 +20,16 @@ struct SymbolsOptions {
   std::vector<std::string> funcs;
 };
 
+// --listen ADDR:PORT and --metrics-top N: the HTTP endpoint while tracing (http/server.h).
+struct ListenOptions {
+  std::optional<ListenAddress> address;  // nullopt: no endpoint (the default)
+  size_t metrics_top = 50;
+};
+
 struct CommandLine {
-  enum class Mode { kTrace, kSymbols } mode = Mode::kTrace;
+  enum class Mode { kTrace, kTop, kSymbols } mode = Mode::kTrace;
   TraceOptions trace;
+  ListenOptions listen;
   SymbolsOptions symbols;
 };
 

@@ -123,7 +123,7 @@ void AddSample(ProfileBuilder& b, pprof::Profile& p, const CallsiteRow& c) {
   if (c.leaking) AddLabel(b, s, "leak", "true");  // pprof drops empty labels: absent = false
 }
 
-void AddHeader(ProfileBuilder& b, pprof::Profile& p, const Report& r) {
+void AddHeader(ProfileBuilder& b, pprof::Profile& p, const Report& r, PprofView view) {
   b.ValueType(p.add_sample_type(), "alloc_objects", "count");
   b.ValueType(p.add_sample_type(), "alloc_space", "bytes");
   b.ValueType(p.add_sample_type(), "inuse_objects", "count");
@@ -137,7 +137,9 @@ void AddHeader(ProfileBuilder& b, pprof::Profile& p, const Report& r) {
   for (const CallsiteRow& c : r.callsites) any_retained = any_retained || c.retained_bytes;
   // Unset means the last type (inuse_space), as Go's heap profile; with no retained figures at
   // all (no --retained), alloc_space is what there is to see.
-  if (!any_retained) p.set_default_sample_type(b.Str("alloc_space"));
+  if (!any_retained || view == PprofView::kAllocs) {
+    p.set_default_sample_type(b.Str("alloc_space"));
+  }
   for (const ReportTarget& t : r.targets) {
     b.AddMapping(t);
     p.add_comment(b.Str("goretain: pid " + std::to_string(t.pid) + " " + t.exe + " (" +
@@ -167,16 +169,18 @@ std::string Gzip(const std::string& data) {
 
 }  // namespace
 
-std::string RenderPprofProto(const Report& r) {
+std::string RenderPprofProto(const Report& r, PprofView view) {
   // One arena for the whole message: tens of thousands of small messages, freed at once.
   google::protobuf::Arena arena;
   pprof::Profile& p = *google::protobuf::Arena::CreateMessage<pprof::Profile>(&arena);
   ProfileBuilder b(p, r.callsites.size());
-  AddHeader(b, p, r);
+  AddHeader(b, p, r, view);
   for (const CallsiteRow& c : r.callsites) AddSample(b, p, c);
   return p.SerializeAsString();
 }
 
-std::string RenderPprof(const Report& r) { return Gzip(RenderPprofProto(r)); }
+std::string RenderPprof(const Report& r, PprofView view) {
+  return Gzip(RenderPprofProto(r, view));
+}
 
 }  // namespace goretain

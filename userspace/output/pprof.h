@@ -16,10 +16,16 @@
 
 namespace goretain {
 
-// The serialized Profile message, uncompressed.
-std::string RenderPprofProto(const Report& r);
+// Which view a profile opens in, as Go's /debug/pprof endpoints: kHeap leaves
+// default_sample_type unset (tools pick inuse_space), unless no row has retained figures
+// (--no-retained: alloc_space); kAllocs is the same data with default_sample_type alloc_space.
+enum class PprofView { kHeap, kAllocs };
 
-// What goes on disk: RenderPprofProto gzip-compressed (the format requires it).
-std::string RenderPprof(const Report& r);
+// The serialized Profile message, uncompressed.
+std::string RenderPprofProto(const Report& r, PprofView view = PprofView::kHeap);
+
+// What goes on disk or over HTTP (--listen): RenderPprofProto gzip-compressed, in memory (the
+// format requires gzip).
+std::string RenderPprof(const Report& r, PprofView view = PprofView::kHeap);
 
 }  // namespace goretain

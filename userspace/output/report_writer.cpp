@@ -57,6 +57,10 @@ Result<std::unique_ptr<ReportWriter>> ReportWriter::Open(const std::string& path
   return w;
 }
 
+std::unique_ptr<ReportWriter> ReportWriter::WithoutOutputs(size_t top) {
+  return std::unique_ptr<ReportWriter>(new ReportWriter(top));
+}
+
 Status ReportWriter::Also(const std::string& path, OutputFormat format) {
   if (format == OutputFormat::kPprof) {
     if (auto s = CheckProfilePath(path); !s) return s;

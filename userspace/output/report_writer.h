@@ -25,6 +25,9 @@ class ReportWriter {
   // "%d" puts N there; any other path is rewritten with each report (the latest cumulative one).
   static Result<std::unique_ptr<ReportWriter>> Open(const std::string& path, OutputFormat format,
                                                     size_t top);
+  // A writer with no output yet: reports go only where Also() adds (goretain top, whose screen
+  // shows them, writes a report only to the files of -o).
+  static std::unique_ptr<ReportWriter> WithoutOutputs(size_t top);
   // One more output for the same reports; same contract as Open.
   Status Also(const std::string& path, OutputFormat format);
   ~ReportWriter();

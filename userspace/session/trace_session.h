@@ -6,6 +6,7 @@
 // report. Everything attached is released by the BpfTracer's destructor.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -36,7 +37,14 @@ class TraceSession {
   // empty report; --duration and elapsed_s count from the moment the probes are live.
   Result<int> Run();
 
+  // Asks a running session, from another thread (goretain top's 'q' key), to stop as SIGINT would:
+  // before the probes are live it ends without a report (kAborted), afterwards the event loop
+  // ends, the final report is written and a launched command gets SIGINT. Thread-safe.
+  void RequestStop() { stop_requested_ = true; }
+
  private:
+  // Why the session must stop: the stop signal's number, SIGINT for RequestStop, or 0.
+  int StopCause() const;
   Status Setup();
   Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
   // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
@@ -75,6 +83,7 @@ class TraceSession {
   std::vector<std::pair<const TracedBinary*, pid_t>> first_pid_;  // who attached each binary
   ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
+  std::atomic<bool> stop_requested_{false};
 };
 
 }  // namespace goretain
