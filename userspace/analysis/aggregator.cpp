@@ -96,7 +96,7 @@ std::string MapTypeName(std::string name) {
 
 size_t Aggregator::SiteKeyHash::operator()(const SiteKey& k) const noexcept {
   uint64_t h = Mix(reinterpret_cast<uintptr_t>(k.binary), k.pc);
-  return Mix(Mix(h, k.type), k.kind);
+  return Mix(Mix(Mix(h, k.type), k.kind), k.pid);
 }
 
 size_t Aggregator::PcKeyHash::operator()(const PcKey& k) const noexcept {
@@ -252,7 +252,7 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   const bool track_only = (e.flags & GR_PROBE_TRACK_ONLY) != 0;
   // One of makemap's (or hashGrow's) objects: map.grow when a growth function made it.
   if (track_only && IsMapGrowthPath(p, e, chosen)) kind = GR_KIND_MAP_GROW;
-  SiteStats& s = sites_[SiteKey{p.binary, pc, type, kind}];
+  SiteStats& s = sites_[SiteKey{e.pid, p.binary, pc, type, kind}];
   if (is_assign) {
     s.assigns++;
     return;
@@ -371,7 +371,7 @@ void SortRows(std::vector<CallsiteRow>& rows) {
 std::vector<CallsiteRow> Aggregator::Rows() const {
   // Several PCs can share one source line (loop unrolling, two appends on a line): merge by what
   // the user sees.
-  using RowKey = std::tuple<uint32_t, std::string, std::string, int, std::string>;
+  using RowKey = std::tuple<uint32_t, uint32_t, std::string, std::string, int, std::string>;
   std::map<RowKey, CallsiteRow> merged;
   std::set<RowKey> unjudged;  // rows with an allocation goretain could not track
   for (const auto& [key, stats] : sites_) {
@@ -381,10 +381,11 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     const ResolvedStack stack = ResolveStack(bin, key.pc, stats.outer_pcs);  // each PC once
     ResolveSite(stack, report_stack_depth_, row);
     row.exe = key.binary->exe_path;
+    row.pid = static_cast<int>(key.pid);
     row.pcs = StackPcs(stack);
     const bool is_map = key.kind != GR_KIND_SLICE_GROW && key.kind != GR_KIND_SLICE_MAKE;
     row.type = ReportedTypeName(bin, key.type, is_map);
-    RowKey rk{key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};
+    RowKey rk{key.pid, key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};
     auto [it, inserted] = merged.try_emplace(rk, std::move(row));  // moves only if inserted
     if (!inserted) {
       if (it->second.stack.empty()) it->second.stack = row.stack;

@@ -27,7 +27,8 @@ class Aggregator {
   void AddProcess(const TracedProcess& p) { processes_[p.pid] = p; }
   void OnEvent(const gr_event& e, size_t size);
 
-  // Rows merged by (kind, function, file, line, type), sorted by bytes, descending.
+  // Rows merged by (process, kind, function, file, line, type), sorted by bytes, descending:
+  // processes of one executable share its probes, never its rows.
   std::vector<CallsiteRow> Rows() const;
 
   uint64_t received() const { return received_; }
@@ -39,6 +40,7 @@ class Aggregator {
 
  private:
   struct SiteKey {
+    uint32_t pid;  // the process (its TGID): rows are per process
     const TracedBinary* binary;
     uint64_t pc;    // ElfVaddr of the chosen frame's return address
     uint64_t type;  // ElfVaddr of the type descriptor, 0 if none

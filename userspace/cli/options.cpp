@@ -16,6 +16,8 @@ namespace {
 constexpr const char* kDescription =
     "goretain: which lines of a running Go program allocate and keep memory (maps, slices).\n"
     "  goretain --pid PID [options]          trace a running Go process\n"
+    "  goretain --container ID | --pod NS/NAME | --pod-uid UID | --cgroup PATH | --all\n"
+    "                                        trace the Go processes of a container, pod, cgroup\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
     "  goretain top --pid PID [options]      a live view of the call sites, like top\n"
     "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
@@ -55,7 +57,24 @@ struct TraceArgs {
 
 // The options of trace mode (goretain --pid PID / -- COMMAND).
 void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
-  app.add_option("-p,--pid", t.pid, "PID of the Go process to trace");
+  app.add_option("-p,--pid", t.select.pids, "PID of a Go process to trace (repeatable)")
+      ->allow_extra_args(false);
+  // Container and pod selectors (userspace/targets/): they add up with --pid and each other.
+  app.add_option("--container", t.select.containers,
+                 "trace the Go processes of the container with this ID (12-64 hex digits, a "
+                 "prefix; repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--pod", t.select.pods,
+                 "trace the Go processes of pod NAMESPACE/NAME on this node (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--pod-uid", t.select.pod_uids,
+                 "trace the Go processes of the pod with this UID (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--cgroup", t.select.cgroups,
+                 "trace the Go processes in this cgroup v2 and below it (PATH relative to the "
+                 "cgroup2 mount; repeatable)")
+      ->allow_extra_args(false);
+  app.add_flag("--all", t.select.all, "trace every Go process on the host");
   app.add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until target exits or Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("-i,--interval", t.interval_s, "print a cumulative report every SECONDS")
@@ -100,6 +119,18 @@ void AddListenOptions(CLI::App& app, ListenOptions& listen, TraceArgs& args) {
                  "call sites with their own series on /metrics (default 50; 0 = all); the rest "
                  "are summed into function=\"(other)\"")
       ->needs(listen_opt);
+}
+
+// Selectors (targets/selection.h) or a command, not both and not neither; well-formed selectors.
+std::optional<std::string> CheckWhatToTrace(const TraceOptions& t) {
+  if (!t.select.empty() && !t.command.empty()) {
+    return "give either --pid (or another selector) or a command, not both";
+  }
+  if (t.select.empty() && t.command.empty()) {
+    return "nothing to trace: give --pid PID, --container, --pod, --pod-uid, --cgroup, --all or "
+           "-- COMMAND";
+  }
+  return targets::CheckSelectionSyntax(t.select);
 }
 
 }  // namespace
@@ -177,8 +208,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     }
     r.cmd.listen.address = *address;
   }
-  if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
-  if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
+  if (auto error = CheckWhatToTrace(t)) return usage_error(*error);
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
   return r;
 }

@@ -128,7 +128,10 @@ std::optional<SessionOutcome> RunViewAndSession(TraceSession& session, const Liv
 
 // What the screen names until the first report: the only place top reads the selectors.
 std::string TargetHint(const TraceOptions& options) {
-  if (options.pid) return fmt::format("pid {}", *options.pid);
+  if (options.select.pids.size() == 1 && options.select.only_pids()) {
+    return fmt::format("pid {}", options.select.pids.front());
+  }
+  if (!options.select.empty()) return "the selected processes";
   return options.command.empty() ? "the target" : options.command.front();
 }
 

@@ -9,6 +9,7 @@ std::string SeriesKey(const CallsiteRow& c) {
   std::string key;
   key.reserve(c.exe.size() + c.site.function.size() + c.site.file.size() + c.type.size() + 24);
   key.append(c.exe).push_back('\0');
+  key.append(std::to_string(c.pid)).push_back('\0');  // rows are per process
   key.append(KindName(c.kind)).push_back('\0');
   key.append(c.site.function).push_back('\0');
   key.append(c.site.file).push_back('\0');

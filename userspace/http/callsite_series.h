@@ -17,7 +17,7 @@ struct SeriesSplit {
   std::vector<const CallsiteRow*> folded;  // summed into "(other)"
 };
 
-// The identity of a row's series: its executable and every call-site label.
+// The identity of a row's series: its executable, its process and every call-site label.
 std::string SeriesKey(const CallsiteRow& c);
 
 // For the counters (goretain_alloc_*_total): the first N rows given a series keep it for the

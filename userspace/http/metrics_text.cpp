@@ -28,29 +28,42 @@ void Add(MetricFamily& f, Labels labels, double value) {
   (f.type == MetricType::Counter ? m.counter.value : m.gauge.value) = value;
 }
 
-// The pid of the target a row belongs to (rows name their executable), "" if none matches.
+// The pid of the target a row belongs to: the row's own (rows are per process), else the first
+// target running the row's executable, "" if none matches.
 class PidOfRow {
  public:
   explicit PidOfRow(const Report& r) {
     for (const ReportTarget& t : r.targets) pids_.try_emplace(t.exe, std::to_string(t.pid));
   }
-  const std::string& operator()(const CallsiteRow& c) const {
-    static const std::string kNone;
+  std::string operator()(const CallsiteRow& c) const {
+    if (c.pid != 0) return std::to_string(c.pid);
     auto it = pids_.find(c.exe);
-    return it == pids_.end() ? kNone : it->second;
+    return it == pids_.end() ? std::string() : it->second;
   }
 
  private:
   std::map<std::string, std::string> pids_;
 };
 
+// A process's container and pod (userspace/targets/), when it runs in one: only the labels it
+// has, so series of processes outside containers keep their label set.
+void AddContainerLabels(Labels& labels, const TargetLabels& l) {
+  for (const auto& [name, value] : {std::pair{"namespace", &l.namespace_}, std::pair{"pod", &l.pod},
+                                    std::pair{"container", &l.container},
+                                    std::pair{"container_id", &l.container_id}}) {
+    if (!value->empty()) labels.push_back({name, *value});
+  }
+}
+
 Labels SiteLabels(const std::string& pid, const CallsiteRow& c) {
-  return {{"pid", pid},
-          {"kind", KindName(c.kind)},
-          {"function", c.site.function},
-          {"file", c.site.file},
-          {"line", std::to_string(c.site.line)},
-          {"type", c.type}};
+  Labels labels = {{"pid", pid},
+                   {"kind", KindName(c.kind)},
+                   {"function", c.site.function},
+                   {"file", c.site.file},
+                   {"line", std::to_string(c.site.line)},
+                   {"type", c.type}};
+  AddContainerLabels(labels, c.labels);
+  return labels;
 }
 
 // A pid's "(other)" series: function="(other)", the other call-site labels empty (Prometheus
@@ -159,12 +172,12 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
   MetricFamily target = Family("goretain_target_info", "A traced process (value 1).",
                                MetricType::Gauge);
   for (const ReportTarget& t : r.targets) {
-    Add(target,
-        {{"pid", std::to_string(t.pid)},
-         {"exe", t.exe},
-         {"go_version", t.go_version},
-         {"build_id", t.build_id}},
-        1);
+    Labels labels = {{"pid", std::to_string(t.pid)},
+                     {"exe", t.exe},
+                     {"go_version", t.go_version},
+                     {"build_id", t.build_id}};
+    AddContainerLabels(labels, t.labels);
+    Add(target, std::move(labels), 1);
   }
   out.push_back(std::move(target));
   out.push_back(Family("goretain_build_info", "goretain's version (value 1).", MetricType::Gauge));

@@ -59,6 +59,19 @@ struct RetainedPoint {
   uint64_t bytes = 0;
 };
 
+// Where a traced process runs, for people and for metrics labels (empty strings: not known, or
+// not in a container). From its cgroup path and its OCI bundle's annotations
+// (userspace/targets/); no API server.
+struct TargetLabels {
+  std::string container_id;  // 64 hex digits as the runtime names it
+  std::string pod;           // the pod's name
+  std::string namespace_;    // the pod's Kubernetes namespace ("namespace" in JSON)
+  std::string container;     // the container's name in its pod
+  std::string runtime;       // "containerd", "cri-o", "docker", "podman", "runc"
+  std::string pod_uid;       // with dashes
+  bool operator==(const TargetLabels&) const = default;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -84,10 +97,14 @@ struct CallsiteRow {
   // One PC of the row's first part when several PCs share the row's source line.
   std::string exe;
   std::vector<StackPc> pcs;
+  // The process these figures are from (rows are split by process: two processes of one
+  // executable give two rows per line) and its labels (a copy of its ReportTarget's).
+  int pid = 0;
+  TargetLabels labels;
 };
 
 struct ReportTarget {
-  int pid = 0;
+  int pid = 0;  // in goretain's PID namespace (the host's, for a node agent)
   std::string exe;
   std::string go_version;
   // The executable as pprof's Mapping: its build ID (GNU build ID in hex, else Go's build ID;
@@ -96,6 +113,8 @@ struct ReportTarget {
   uint64_t text_start = 0;
   uint64_t text_limit = 0;
   uint64_t text_file_offset = 0;
+  int ns_pid = 0;  // in the process's own (innermost) PID namespace: NSpid's last field
+  TargetLabels labels;
 };
 
 struct Report {

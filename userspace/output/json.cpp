@@ -13,6 +13,12 @@ Json FrameJson(const SourceFrame& f) {
   return Json{{"function", f.function}, {"file", f.file}, {"line", f.line}};
 }
 
+// Where a process runs (empty strings: not known or not in a container).
+Json LabelsJson(const TargetLabels& l) {
+  return Json{{"container_id", l.container_id}, {"pod", l.pod}, {"namespace", l.namespace_},
+              {"container", l.container}, {"runtime", l.runtime}, {"pod_uid", l.pod_uid}};
+}
+
 }  // namespace
 
 std::string RenderJson(const Report& r, size_t top) {
@@ -21,7 +27,8 @@ std::string RenderJson(const Report& r, size_t top) {
   j["elapsed_s"] = std::round(r.elapsed_s * 100) / 100;
   Json targets = Json::array();
   for (const auto& t : r.targets) {
-    targets.push_back(Json{{"pid", t.pid}, {"exe", t.exe}, {"go_version", t.go_version}});
+    targets.push_back(Json{{"pid", t.pid}, {"exe", t.exe}, {"go_version", t.go_version},
+                           {"ns_pid", t.ns_pid}, {"labels", LabelsJson(t.labels)}});
   }
   j["targets"] = std::move(targets);
   j["gc_cycles"] = r.gc_cycles ? Json(*r.gc_cycles) : Json(nullptr);
@@ -60,6 +67,8 @@ std::string RenderJson(const Report& r, size_t top) {
                                {"rate_bytes_per_s", std::round(c.leak->rate_bytes_per_s)}}
                         : Json(nullptr)},
         {"stack", std::move(stack)},
+        {"pid", c.pid},
+        {"labels", LabelsJson(c.labels)},
     });
   }
   j["callsites"] = std::move(sites);

@@ -15,6 +15,15 @@ std::string ShortFile(const std::string& path) {
   return prev == std::string::npos ? path : path.substr(prev + 1);
 }
 
+// " pod NS/NAME container NAME id ID12" for a process in a container; "" otherwise.
+std::string Where(const ReportTarget& t) {
+  std::string s;
+  if (!t.labels.pod.empty()) s += fmt::format(" pod {}/{}", t.labels.namespace_, t.labels.pod);
+  if (!t.labels.container.empty()) s += " container " + t.labels.container;
+  if (!t.labels.container_id.empty()) s += " id " + t.labels.container_id.substr(0, 12);
+  return s;
+}
+
 }  // namespace
 
 std::string HumanBytes(uint64_t bytes) {
@@ -32,7 +41,7 @@ std::string HumanBytes(uint64_t bytes) {
 std::string RenderTable(const Report& r, size_t top) {
   std::string out;
   for (const auto& t : r.targets) {
-    out += fmt::format("goretain: pid {} {} ({})\n", t.pid, t.exe, t.go_version);
+    out += fmt::format("goretain: pid {} {} ({}){}\n", t.pid, t.exe, t.go_version, Where(t));
   }
   out += fmt::format("elapsed {:.1f}s, {} GC cycles, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
                      r.elapsed_s, r.gc_cycles.value_or(0), r.events_received, r.events_dropped, r.tracer_cpu_s,
@@ -45,8 +54,12 @@ std::string RenderTable(const Report& r, size_t top) {
     const char* header;
     bool right;
   };
-  std::vector<Column> cols = {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true},
-                              {"RETAINED", true}, {"GROWTH/s", true}};
+  // PID first when several processes are traced: rows are per process.
+  const bool by_pid = r.targets.size() > 1;
+  std::vector<Column> cols;
+  if (by_pid) cols.push_back({"PID", true});
+  cols.insert(cols.end(), {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true},
+                              {"RETAINED", true}, {"GROWTH/s", true}});
   if (r.assigns_counted) cols.push_back({"ASSIGNS", true});
   cols.insert(cols.end(), {{"LOCATION", false}, {"FUNCTION", false}, {"TYPE", false}});
 
@@ -55,13 +68,15 @@ std::string RenderTable(const Report& r, size_t top) {
   for (const auto& c : cols) rows.back().push_back(c.header);
   for (size_t i = 0; i < n; i++) {
     const CallsiteRow& c = r.callsites[i];
-    std::vector<std::string> row = {
+    std::vector<std::string> row;
+    if (by_pid) row.push_back(std::to_string(c.pid));
+    row.insert(row.end(), {
         c.leaking ? std::string(KindName(c.kind)) + " LEAK" : std::string(KindName(c.kind)),
         HumanBytes(c.alloc_bytes), std::to_string(c.alloc_objects),
         c.retained_bytes ? HumanBytes(*c.retained_bytes) : "-",
         c.retained_growth_bytes_per_s && *c.retained_growth_bytes_per_s >= 1
             ? HumanBytes(static_cast<uint64_t>(*c.retained_growth_bytes_per_s))
-            : "-"};
+            : "-"});
     if (r.assigns_counted) row.push_back(std::to_string(c.assigns));
     row.push_back(c.site.file.empty() ? "?" : fmt::format("{}:{}", ShortFile(c.site.file), c.site.line));
     row.push_back(c.site.function);

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <unordered_map>
 
 #include "symbols/build_id.h"
 
@@ -43,6 +44,12 @@ Report BuildSessionReport(const ReportInputs& in) {
   r.gc_cycles = in.aggregator->gc_cycles();
   r.events_dropped = in.events_dropped;
   r.callsites = in.aggregator->Rows();
+  // Every row carries its process's labels (for metrics and per-pod views).
+  std::unordered_map<int, const TargetLabels*> labels;
+  for (const ReportTarget& t : r.targets) labels[t.pid] = &t.labels;
+  for (CallsiteRow& row : r.callsites) {
+    if (auto it = labels.find(row.pid); it != labels.end()) row.labels = *it->second;
+  }
   AddTracerCost(r);
   r.assigns_counted = in.assigns_counted;
   r.liveness_checks = in.retention->checks();

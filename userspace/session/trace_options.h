@@ -12,11 +12,16 @@
 
 #include "userspace/model/live_report.h"
 #include "userspace/output/report_writer.h"
+#include "userspace/targets/host_paths.h"
+#include "userspace/targets/selection.h"
 
 namespace goretain {
 
 struct TraceOptions {
-  std::optional<pid_t> pid;               // --pid
+  // --pid (repeatable), --container, --pod, --pod-uid, --cgroup, --all: resolved to PIDs by one
+  // /proc scan when the session starts (userspace/targets/selection.h). Empty: `command`.
+  targets::TargetSelection select;
+  targets::HostPaths host;
   std::vector<std::string> command;       // after --
   double duration_s = 0;                  // 0 = until the target exits or a signal
   double interval_s = 0;                  // 0 = one final report

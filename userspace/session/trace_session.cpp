@@ -1,8 +1,11 @@
 #include "userspace/session/trace_session.h"
 
+#include <algorithm>
 #include <thread>
+#include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <time.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +14,7 @@
 #include "userspace/session/plan_progress.h"
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
+#include "userspace/targets/proc_scan.h"
 
 namespace goretain {
 namespace {
@@ -33,6 +37,21 @@ void InstallStopHandlers() {
 constexpr int kPollMs = 20;
 
 std::string VersionWord(const std::string& raw) { return raw.substr(0, raw.find(' ')); }
+
+// " [pod NS/NAME, container NAME, RUNTIME ID12]" for the attached line; "" outside containers.
+std::string DescribeLabels(const ReportTarget& t) {
+  const TargetLabels& l = t.labels;
+  std::vector<std::string> parts;
+  if (!l.pod.empty()) parts.push_back(fmt::format("pod {}/{}", l.namespace_, l.pod));
+  if (l.pod.empty() && !l.pod_uid.empty()) parts.push_back("pod uid " + l.pod_uid);
+  if (!l.container.empty()) parts.push_back("container " + l.container);
+  if (!l.container_id.empty()) {
+    parts.push_back(fmt::format("{}{}{}", l.runtime, l.runtime.empty() ? "" : " ",
+                                l.container_id.substr(0, 12)));
+  }
+  if (t.ns_pid != 0 && t.ns_pid != t.pid) parts.push_back(fmt::format("pid {} in its namespace", t.ns_pid));
+  return parts.empty() ? "" : " [" + fmt::format("{}", fmt::join(parts, ", ")) + "]";
+}
 
 // A stop signal before the probes are live ends the session without a report: a report then
 // would cover no tracing at all (elapsed 0, no events) yet look like a result.
@@ -98,11 +117,14 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   return binaries_.back().get();
 }
 
-Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
+Status TraceSession::AttachProcess(pid_t pid, bool runtime_started,
+                                   const targets::SelectedProcess* selected) {
   auto info = InspectProcess(pid);
   if (!info) return info.error();
+  const size_t binaries_before = binaries_.size();
   auto traced = LoadExecutable(*info);
   if (!traced) return traced.error();
+  const bool new_binary = binaries_.size() != binaries_before;
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
@@ -124,11 +146,79 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
   }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
   ReportTarget target{pid, info->exe_path, version};
+  if (selected) {
+    target.ns_pid = selected->ns_pid;
+    target.labels = selected->labels;
+  } else {
+    target.ns_pid = targets::ReadProcStatus(opts_.host, pid).ns_pid;
+  }
   AddExecutableFacts((*traced)->binary->elf(), target);
+  const size_t probes = (*traced)->plan.probes.size();
+  std::string line = fmt::format("goretain: tracing pid {} ({}, {}){}: ", pid, info->exe_path,
+                                 version, DescribeLabels(target));
+  if (new_binary) {
+    first_pid_.emplace_back(*traced, pid);
+    line += fmt::format("{} probes attached\n", probes);
+  } else {  // one set of probes per executable: BPF tells its processes apart by TGID
+    pid_t first = 0;
+    for (const auto& [binary, p] : first_pid_) {
+      if (binary == *traced) first = p;
+    }
+    line += fmt::format("shares the {} probes of pid {}\n", probes, first);
+  }
+  attached_lines_.push_back(std::move(line));
   targets_.push_back(std::move(target));
-  attached_lines_.push_back(fmt::format("goretain: tracing pid {} ({}, {}): {} probes attached\n",
-                                        pid, info->exe_path, version,
-                                        (*traced)->plan.probes.size()));
+  return Ok{};
+}
+
+Status TraceSession::CheckNamedTargetsAlive() const {
+  for (const Watched& w : watched_) {
+    if (w.named && w.alive_at_start && w.watcher->Exited()) {
+      return MakeError(ErrorCode::kAborted,
+                       fmt::format("pid {} exited while goretain was attaching: nothing was "
+                                   "traced, no report (hint: the target must keep running until "
+                                   "goretain prints 'probes attached')", w.pid));
+    }
+  }
+  return Ok{};
+}
+
+Status TraceSession::AttachSelection() {
+  auto selected = targets::ResolveSelection(opts_.select, opts_.host, getpid());
+  if (!selected) return selected.error();
+  size_t attached = 0;
+  for (const targets::SelectedProcess& p : *selected) {
+    Status s = AttachProcess(p.pid, /*runtime_started=*/true, &p);
+    // A --pid target alive when goretain started and gone now: whatever step that broke (or did
+    // not), it cannot be traced. (A PID that never existed is the attach's own error.)
+    if (auto alive = CheckNamedTargetsAlive(); !alive) return alive;
+    if (auto i = CheckNotInterrupted(StopCause()); !i) return i;
+    if (!s) {
+      const ErrorCode code = s.error().code;
+      if (p.named || code == ErrorCode::kPermission || code == ErrorCode::kKernel) return s;
+      // Found by a selector: a process that exited, or that cannot be traced, is skipped.
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kNotGo) {
+        spdlog::debug("pid {}: skipped: {}", p.pid, s.error().message);
+      } else {
+        spdlog::warn("pid {}: not traced: {}", p.pid, s.error().message);
+      }
+      continue;
+    }
+    if (!p.named) {
+      watched_.push_back(Watched{p.pid, std::make_unique<ExitWatcher>(p.pid), false, true});
+    }
+    attached++;
+  }
+  if (attached == 0) {
+    return MakeError(ErrorCode::kNotFound, "no process of the selection could be traced (hint: "
+                                           "rerun with -v to see why each was skipped)");
+  }
+  if (targets_.size() > 1) {
+    size_t probes = 0;
+    for (const auto& b : binaries_) probes += b->plan.probes.size();
+    attached_lines_.push_back(fmt::format("goretain: {} processes, {} executables: {} probes "
+                                          "attached\n", targets_.size(), binaries_.size(), probes));
+  }
   return Ok{};
 }
 
@@ -148,19 +238,7 @@ Status TraceSession::Setup() {
   tracer_ = std::move(*tracer);
   if (auto s = CheckNotInterrupted(StopCause()); !s) return s;
 
-  if (opts_.pid) {
-    Status s = AttachProcess(*opts_.pid, /*runtime_started=*/true);
-    // A PID that was alive when goretain started and is gone now: whatever step that broke (or
-    // did not), nothing can be traced. (A PID that never existed is the attach's own error.)
-    if (pid_alive_at_start_ && pid_watcher_->Exited()) {
-      return MakeError(ErrorCode::kAborted,
-                       fmt::format("pid {} exited while goretain was attaching: nothing was "
-                                   "traced, no report (hint: the target must keep running until goretain "
-                                   "prints 'probes attached')", *opts_.pid));
-    }
-    if (!s) return s;
-    return CheckNotInterrupted(StopCause());
-  }
+  if (!opts_.select.empty()) return AttachSelection();
   auto cmd = LaunchedCommand::Start(opts_.command);
   if (!cmd) {
     Error e = cmd.error();
@@ -179,7 +257,9 @@ Status TraceSession::Setup() {
 
 bool TraceSession::TargetExited() {
   if (command_) return command_->PollExit().has_value();
-  return pid_watcher_ && pid_watcher_->Exited();
+  if (watched_.empty()) return false;
+  return std::all_of(watched_.begin(), watched_.end(),
+                     [](const Watched& w) { return w.watcher->Exited(); });
 }
 
 Report TraceSession::BuildReport() {
@@ -277,9 +357,10 @@ void TraceSession::EventLoop() {
 
 Result<int> TraceSession::Run() {
   // Watched from before the stop handlers exist, so an exit at any point of the attach is seen.
-  if (opts_.pid) {
-    pid_watcher_ = std::make_unique<ExitWatcher>(*opts_.pid);
-    pid_alive_at_start_ = !pid_watcher_->Exited();
+  for (pid_t pid : opts_.select.pids) {
+    auto watcher = std::make_unique<ExitWatcher>(pid);
+    const bool alive = !watcher->Exited();
+    watched_.push_back(Watched{pid, std::move(watcher), true, alive});
   }
   InstallStopHandlers();
   if (auto s = Setup(); !s) {

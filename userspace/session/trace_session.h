@@ -21,6 +21,7 @@
 #include "userspace/output/report_writer.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/goruntime/traced_binary.h"
+#include "userspace/targets/selection.h"
 
 namespace goretain {
 
@@ -47,7 +48,13 @@ class TraceSession {
   Status Setup();
   Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
   // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
-  Status AttachProcess(pid_t pid, bool runtime_started);
+  // `selected`: what the selection knows of it (labels, PID in its namespace); null for a command.
+  Status AttachProcess(pid_t pid, bool runtime_started,
+                       const targets::SelectedProcess* selected = nullptr);
+  // The selectors' processes, each attached (one set of probes per executable) or skipped.
+  Status AttachSelection();
+  // An error if a --pid target alive when goretain started exited during the attach.
+  Status CheckNamedTargetsAlive() const;
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.
@@ -64,8 +71,16 @@ class TraceSession {
   std::vector<ReportTarget> targets_;
   std::vector<std::string> attached_lines_;  // printed once the whole attach succeeded
   std::optional<LaunchedCommand> command_;
-  std::unique_ptr<ExitWatcher> pid_watcher_;
-  bool pid_alive_at_start_ = false;
+  // Traced processes (not a launched command): the session ends when all have exited. --pid
+  // targets are watched from before the stop handlers exist.
+  struct Watched {
+    pid_t pid = 0;
+    std::unique_ptr<ExitWatcher> watcher;
+    bool named = false;          // given by --pid
+    bool alive_at_start = false;
+  };
+  std::vector<Watched> watched_;
+  std::vector<std::pair<const TracedBinary*, pid_t>> first_pid_;  // who attached each binary
   ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
   std::atomic<bool> stop_requested_{false};
