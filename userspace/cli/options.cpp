@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "userspace/cli/agent_command.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/user_errors.h"
 
@@ -16,7 +17,8 @@ constexpr const char* kDescription =
     "goretain: which lines of a running Go program allocate and keep memory (maps, slices).\n"
     "  goretain --pid PID [options]          trace a running Go process\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
-    "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
+    "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n"
+    "  goretain agent [--cgroup PATH...] [options]  node agent: follow Go processes until SIGTERM\n";
 
 constexpr uint32_t kPprofStackDepth = 16;
 
@@ -107,6 +109,10 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   sym->add_option("--pc", r.cmd.symbols.pcs, "resolve these addresses (hex)");
   sym->add_option("--func", r.cmd.symbols.funcs, "print entry, end and size of these functions");
 
+  // goretain agent: the long-running node agent (cli/agent_command.cpp).
+  AgentArgs agent_args;
+  CLI::App* agent = AddAgentCommand(app, t, agent_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -123,6 +129,12 @@ ParseResult ParseCommandLine(int argc, char** argv) {
 
   if (*sym) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
+    return r;
+  }
+  if (*agent) {
+    r.cmd.mode = CommandLine::Mode::kAgent;
+    if (t.pid || !t.command.empty()) return usage_error("goretain agent takes no --pid or command");
+    if (auto error = FinishAgentOptions(agent_args, t)) return usage_error(*error);
     return r;
   }
   t.retained = !args.no_retained;

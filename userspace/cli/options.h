@@ -19,7 +19,7 @@ struct SymbolsOptions {
 };
 
 struct CommandLine {
-  enum class Mode { kTrace, kSymbols } mode = Mode::kTrace;
+  enum class Mode { kTrace, kSymbols, kAgent } mode = Mode::kTrace;
   TraceOptions trace;
   SymbolsOptions symbols;
 };

@@ -12,6 +12,7 @@
 
 #include "userspace/model/live_report.h"
 #include "userspace/output/report_writer.h"
+#include "userspace/session/follow_options.h"
 
 namespace goretain {
 
@@ -34,6 +35,8 @@ struct TraceOptions {
   // here every `live_period_s` while tracing, and the final one at the end. Not owned.
   LiveReport* live = nullptr;
   double live_period_s = 1.0;
+  // --cgroup, --all, goretain agent: follow processes as they start and exit (follow_options.h).
+  FollowOptions follow;
 };
 
 }  // namespace goretain

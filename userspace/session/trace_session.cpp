@@ -141,6 +141,10 @@ Status TraceSession::Setup() {
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
   if (auto s = CheckNotInterrupted(); !s) return s;
+  if (opts_.follow.enabled()) {
+    if (auto s = SetupFollow(); !s) return s;
+    if (!opts_.pid && opts_.command.empty()) return CheckNotInterrupted();
+  }
 
   if (opts_.pid) {
     Status s = AttachProcess(*opts_.pid, /*runtime_started=*/true);
@@ -172,6 +176,7 @@ Status TraceSession::Setup() {
 }
 
 bool TraceSession::TargetExited() {
+  if (follower_) return false;  // followed targets come and go; a signal or --duration ends it
   if (command_) return command_->PollExit().has_value();
   return pid_watcher_ && pid_watcher_->Exited();
 }
@@ -230,6 +235,7 @@ void TraceSession::EventLoop() {
       break;
     }
     CheckRetention(false);
+    if (follower_) PollFollowed();
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);
@@ -272,6 +278,8 @@ Result<int> TraceSession::Run() {
   // Tracing (and --duration, and elapsed_s) starts here, once every probe is live: attaching a
   // large executable can take long, and none of that time is tracing.
   for (const std::string& line : attached_lines_) fmt::print(stderr, "{}", line);
+  attached_lines_.clear();
+  tracing_ = true;
   start_ = std::chrono::steady_clock::now();
   EventLoop();
   const auto counters = tracer_->ReadCounters();

@@ -20,6 +20,7 @@
 #include "userspace/output/report_writer.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/goruntime/traced_binary.h"
+#include "userspace/session/process_follower.h"
 
 namespace goretain {
 
@@ -46,6 +47,11 @@ class TraceSession {
   void CheckRetention(bool final);
   Report BuildReport();
   Status EmitReport();
+  // Following processes as they come and go (--cgroup, --all, goretain agent), in
+  // session/follow_session.cpp: the /proc scan at start, then exec and exit events.
+  Status SetupFollow();
+  void PollFollowed();
+  void AttachFollowed(pid_t pid, bool just_exec);
 
   TraceOptions opts_;
   RetentionTracker retention_;
@@ -60,6 +66,10 @@ class TraceSession {
   bool pid_alive_at_start_ = false;
   ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
+  std::unique_ptr<ProcessFollower> follower_;
+  std::vector<pid_t> followed_;                // attached through the follower, not yet exited
+  std::vector<ExecutableId> not_go_;          // executables found not to be Go (skipped at once)
+  bool tracing_ = false;                      // the attach phase is over: print attach lines now
 };
 
 }  // namespace goretain
