@@ -58,7 +58,10 @@ struct {
 struct pending_key {
 	__u64 g;
 	__u32 spec;
-	__u32 pad;
+	/* Processes of one executable share its probes and, being the same code, often the same
+	 * g addresses: without the process in the key, one process's completion would take
+	 * another's pending event. */
+	__u32 tgid;
 };
 
 struct {
@@ -235,7 +238,8 @@ static __always_inline int event__complete(const struct pt_regs *regs,
 					   const struct gr_probe_spec *spec,
 					   const struct gr_target *target)
 {
-	struct pending_key key = {.g = go__g(regs), .spec = spec->pair};
+	struct pending_key key = {.g = go__g(regs), .spec = spec->pair,
+				  .tgid = (__u32)(bpf_get_current_pid_tgid() >> 32)};
 	struct gr_event *e = bpf_map_lookup_elem(&pending, &key);
 	__u64 sp = go__sp(regs);
 	__u64 value = 0;
@@ -319,7 +323,7 @@ static __always_inline void event__stash_or_send(struct gr_event *e,
 		}
 	}
 	if (spec->flags & GR_PROBE_STASH) {
-		struct pending_key key = {.g = e->goroutine, .spec = spec_idx};
+		struct pending_key key = {.g = e->goroutine, .spec = spec_idx, .tgid = e->pid};
 		struct gr_event *old = bpf_map_lookup_elem(&pending, &key);
 
 		if (old) { /* its completion never came: send it without an address */

@@ -230,7 +230,7 @@ int BpfTracer::FlushPending() {
   struct Key {
     uint64_t g;
     uint32_t spec;
-    uint32_t pad;
+    uint32_t tgid;  // the process: one executable's processes share g addresses
   };
   static_assert(sizeof(Key) == 16, "matches struct pending_key in goretain.bpf.c");
   std::vector<Key> keys;
