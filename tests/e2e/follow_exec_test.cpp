@@ -79,6 +79,14 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(before.pid()) + " exited"));
   ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(later.pid()) + " exited"));
   EXPECT_TRUE(goretain.Running());
+  // A restart: the same program again, in a new container of the pod.
+  const fs::path gate_restart = tmp_ / "gate-restart";
+  Process restarted(pod.Wrap(Counts(gate_restart, 1000, 2000, 3000), pod.MakeChild("ctr2")));
+  ASSERT_TRUE(goretain.WaitForStderr("tracing pid " + std::to_string(restarted.pid()) + " ("))
+      << goretain.Describe();
+  Touch(gate_restart);
+  ASSERT_EQ(restarted.Wait(), 0) << restarted.Describe();
+  ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(restarted.pid()) + " exited"));
   sleeper.Kill();
 
   goretain.Signal(SIGTERM);
@@ -92,14 +100,27 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   ASSERT_TRUE(OneReport(goretain.Stdout(), &report));
   std::set<pid_t> pids;
   for (const json& t : report["targets"]) pids.insert(t["pid"].get<pid_t>());
-  EXPECT_EQ(pids, (std::set<pid_t>{before.pid(), later.pid()}));
-  // Both processes' allocations, exactly, at their lines (one executable: one set of probes).
-  EXPECT_EQ(Objects(report, "map.make", "hint", "map.make"), 110) << DescribeCallsites(report);
-  EXPECT_EQ(Objects(report, "map.make", "small", "map.make"), 220) << DescribeCallsites(report);
-  EXPECT_EQ(Objects(report, "slice.grow", "once", "slice.grow"), 330) << DescribeCallsites(report);
+  EXPECT_EQ(pids, (std::set<pid_t>{before.pid(), later.pid(), restarted.pid()}));
+  // The three processes' allocations, exactly, at their lines (one executable: one set of
+  // probes; the exited processes' figures are kept).
+  EXPECT_EQ(Objects(report, "map.make", "hint", "map.make"), 1110) << DescribeCallsites(report);
+  EXPECT_EQ(Objects(report, "map.make", "small", "map.make"), 2220) << DescribeCallsites(report);
+  EXPECT_EQ(Objects(report, "slice.grow", "once", "slice.grow"), 3330) << DescribeCallsites(report);
+  // One plan and attach for the executable, whatever the number of processes running it (-v
+  // logs each plan once).
+  size_t plans = 0;
+  for (size_t at = err.find("probe plan for "); at != std::string::npos;
+       at = err.find("probe plan for ", at + 1)) {
+    plans++;
+  }
+  EXPECT_EQ(plans, 1u) << "three processes of one executable";
 }
 
-TEST_F(FollowTest, ACgroupThatDoesNotExistIsBadInput) {
+TEST_F(FollowTest, ACgroupThatDoesNotExistOrTwoSelectionsAreBadInput) {
+  Process both = Goretain({"agent", "--cgroup", "/", "--all"});
+  ASSERT_EQ(both.Wait(), 2) << both.Describe();
+  EXPECT_NE(both.Stderr().find("goretain: error: give either --cgroup or --all"), std::string::npos)
+      << both.Describe();
   Process goretain = Goretain({"agent", "--cgroup", "/gr-test-no-such-cgroup-" +
                                                         std::to_string(getpid())});
   ASSERT_EQ(goretain.Wait(), 2) << goretain.Describe();
