@@ -1,21 +1,37 @@
-// The process follower's cgroup matching (userspace/process/cgroup2): a selected cgroup covers
-// itself and what is below it, never a sibling that shares a prefix.
+// The process follower's view of cgroup v2 (userspace/process/cgroup2): the processes of a
+// selected cgroup and of every cgroup below it, read from cgroup.procs files (here a directory
+// tree shaped like a kubelet pod, written by the test: the reader only reads files).
 #include "userspace/process/cgroup2.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
 namespace goretain {
 namespace {
 
-TEST(CgroupWithin, ASelectedCgroupCoversItselfAndItsDescendantsOnly) {
+namespace fs = std::filesystem;
+
+TEST(Cgroup2Procs, ASelectedCgroupHoldsItsOwnAndItsDescendantsProcessesOnly) {
+  const fs::path mount = fs::temp_directory_path() / ("gr-cgroup2-test-" + std::to_string(getpid()));
   const std::string pod = "/kubepods/burstable/pod4a163a05-439d-484b-8e53-2968bc15824f";
-  EXPECT_TRUE(CgroupWithin(pod, pod));
-  EXPECT_TRUE(CgroupWithin(pod + "/40c03570", pod));
-  EXPECT_TRUE(CgroupWithin(pod + "/40c03570/container", pod));  // crun's subgroup
-  EXPECT_FALSE(CgroupWithin(pod + "0/40c03570", pod));          // a sibling sharing a prefix
-  EXPECT_FALSE(CgroupWithin("/kubepods/burstable", pod));       // the parent
-  EXPECT_TRUE(CgroupWithin(pod, "/"));                          // the root covers everything
-  EXPECT_TRUE(CgroupWithin(pod + "/", pod.substr(1)));           // slashes do not matter
+  fs::create_directories(mount.string() + pod + "/40c03570/container");  // crun's subgroup
+  fs::create_directories(mount.string() + pod + "0/7f00");                // a prefix sibling
+  std::ofstream(mount.string() + pod + "/cgroup.procs") << "";
+  std::ofstream(mount.string() + pod + "/40c03570/cgroup.procs") << "101\n102\n";
+  std::ofstream(mount.string() + pod + "/40c03570/container/cgroup.procs") << "103\n";
+  std::ofstream(mount.string() + pod + "0/7f00/cgroup.procs") << "999\n";
+
+  std::vector<pid_t> pids = Cgroup2Procs(mount.string(), pod);
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(pids, (std::vector<pid_t>{101, 102, 103}));
+  EXPECT_EQ(Cgroup2Procs(mount.string(), pod + "/40c03570/container/"), std::vector<pid_t>{103});
+  EXPECT_TRUE(Cgroup2Procs(mount.string(), "/no/such/cgroup").empty());
+  fs::remove_all(mount);
 }
 
 TEST(Cgroup2Id, RefusesPathsThatClimbOutAndNamesMissingOnes) {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 
 namespace goretain {
@@ -45,18 +46,22 @@ Result<uint64_t> Cgroup2Id(const std::string& mount, const std::string& path) {
   return static_cast<uint64_t>(st.st_ino);
 }
 
-std::optional<std::string> Cgroup2PathOf(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/cgroup", pid));
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("0::", 0) == 0) return Normalized(line.substr(3));
+std::vector<pid_t> Cgroup2Procs(const std::string& mount, const std::string& path) {
+  namespace fs = std::filesystem;
+  const std::string rel = Normalized(path);
+  std::vector<pid_t> pids;
+  auto read_procs = [&pids](const fs::path& dir) {
+    std::ifstream in(dir / "cgroup.procs");
+    for (pid_t pid; in >> pid;) pids.push_back(pid);
+  };
+  const fs::path top = mount + (rel == "/" ? "" : rel);
+  std::error_code ec;
+  read_procs(top);
+  for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_directory(ec)) read_procs(it->path());
   }
-  return std::nullopt;
-}
-
-bool CgroupWithin(const std::string& path, const std::string& selected) {
-  const std::string p = Normalized(path), s = Normalized(selected);
-  if (s == "/") return true;
-  return p == s || (p.size() > s.size() && p.compare(0, s.size(), s) == 0 && p[s.size()] == '/');
+  return pids;
 }
 
 }  // namespace goretain

@@ -1,10 +1,10 @@
 // The cgroup v2 hierarchy as goretain's process follower needs it: where it is mounted, the ID
 // of a cgroup directory (what bpf_get_current_cgroup_id() returns for a task in it), and which
-// cgroup a process is in. Works on unified hosts (/sys/fs/cgroup) and hybrid ones
+// processes a cgroup holds. Works on unified hosts (/sys/fs/cgroup) and hybrid ones
 // (/sys/fs/cgroup/unified, where runc also places containers at the same path).
 //
 // (A minimal stand-in for the `targets/` room's cgroup parsers, which label rows from any
-// format; this only needs the `0::` line.)
+// format; this needs no parsing at all.)
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "symbols/result.h"
 
@@ -25,12 +26,10 @@ Result<std::string> Cgroup2Mount();
 // Errors: kNotFound (no such cgroup), kBadInput (a path that climbs out with "..").
 Result<uint64_t> Cgroup2Id(const std::string& mount, const std::string& path);
 
-// The process's cgroup v2 path ("/a/b", the `0::` line of /proc/PID/cgroup), or nullopt if it
-// is gone or has no v2 line. Relative to goretain's own cgroup namespace (the host's when it
-// runs with the host cgroupns, as the DaemonSet's privileged container does).
-std::optional<std::string> Cgroup2PathOf(pid_t pid);
-
-// True when cgroup `path` is `selected` or below it ("/a/b" is within "/a", "/ab" is not).
-bool CgroupWithin(const std::string& path, const std::string& selected);
+// The processes (PIDs as goretain's /proc sees them) in cgroup `path` and every cgroup below
+// it, from their cgroup.procs files. Reads the hierarchy, not /proc/PID/cgroup, so it works in
+// a private cgroup namespace too, as long as the host's hierarchy is mounted (the DaemonSet's
+// hostPath). A cgroup that vanishes meanwhile is skipped.
+std::vector<pid_t> Cgroup2Procs(const std::string& mount, const std::string& path);
 
 }  // namespace goretain

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@ Result<std::unique_ptr<ProcessFollower>> ProcessFollower::Create(const FollowOpt
   if (!options.all) {
     auto mount = Cgroup2Mount();
     if (!mount) return mount.error();
+    f->mount_ = *mount;
     for (const std::string& path : options.cgroups) {
       auto id = Cgroup2Id(*mount, path);
       if (!id) return id.error();
@@ -39,28 +41,23 @@ Result<std::unique_ptr<ProcessFollower>> ProcessFollower::Create(const FollowOpt
   return f;
 }
 
-bool ProcessFollower::Selected(pid_t pid) const {
-  if (options_.all) return true;
-  auto path = Cgroup2PathOf(pid);
-  if (!path) return false;
-  for (const std::string& selected : cgroup_paths_) {
-    if (CgroupWithin(*path, selected)) return true;
-  }
-  return false;
-}
-
 std::vector<pid_t> ProcessFollower::ScanProc() const {
   std::vector<pid_t> pids;
-  DIR* proc = opendir("/proc");
-  if (!proc) return pids;
-  const pid_t self = getpid();
-  while (dirent* d = readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(d->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0 || pid == self) continue;
-    if (Selected(static_cast<pid_t>(pid))) pids.push_back(static_cast<pid_t>(pid));
+  if (!options_.all) {
+    for (const std::string& path : cgroup_paths_) {
+      for (pid_t pid : Cgroup2Procs(mount_, path)) pids.push_back(pid);
+    }
+  } else if (DIR* proc = opendir("/proc")) {
+    while (dirent* d = readdir(proc)) {
+      char* end = nullptr;
+      const long pid = std::strtol(d->d_name, &end, 10);
+      if (*end == '\0' && pid > 0) pids.push_back(static_cast<pid_t>(pid));
+    }
+    closedir(proc);
   }
-  closedir(proc);
+  std::sort(pids.begin(), pids.end());
+  pids.erase(std::unique(pids.begin(), pids.end()), pids.end());  // nested selections
+  std::erase(pids, getpid());
   return pids;
 }
 

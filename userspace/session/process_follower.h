@@ -1,7 +1,7 @@
 // ProcessFollower: which processes of the selection exist now and which start or end later.
 //
-// At start one /proc scan finds the processes already in the selected cgroups (or every
-// process, with --all); from then on the kernel tells of each exec in them (ExecWatcher, a
+// At start one scan finds the processes already in the selected cgroups (their cgroup.procs
+// files, recursively), or every process in /proc with --all; from then on the kernel tells of each exec in them (ExecWatcher, a
 // sched_process_exec program filtered by cgroup ID in BPF), and a pidfd per followed process
 // tells of its exit. The follower only names PIDs: the session decides whether each is a Go
 // program and attaches (one set of probes per executable, shared by every process running it).
@@ -42,10 +42,10 @@ class ProcessFollower {
 
  private:
   explicit ProcessFollower(FollowOptions options) : options_(std::move(options)) {}
-  bool Selected(pid_t pid) const;
 
   FollowOptions options_;
-  std::vector<std::string> cgroup_paths_;  // normalized, relative to the mount
+  std::string mount_;                      // the cgroup2 mount
+  std::vector<std::string> cgroup_paths_;  // relative to the mount
   std::unique_ptr<ExecWatcher> watcher_;
   std::vector<pid_t> execs_;               // filled by the watcher's handler
   std::map<pid_t, std::unique_ptr<ExitWatcher>> exits_;
