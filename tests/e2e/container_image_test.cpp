@@ -3,7 +3,8 @@
 // from it under runc with the DaemonSet's settings (host PID namespace, the capabilities it
 // lists, the host's /sys read-only), against a Go program in a second runc container whose
 // bundle looks like a kubelet + containerd one (kubelet cgroupfs path, CRI annotations). The
-// agent selects the pod's cgroup, finds the container's process, and reports its allocations.
+// agent selects the pod's cgroup, finds the container's process, follows a second one started
+// later with `runc exec`, and reports both programs' allocations exactly.
 #include <signal.h>
 #include <unistd.h>
 
@@ -57,6 +58,16 @@ void UnpackImage(const fs::path& oci_tar, const fs::path& work, const fs::path& 
   ASSERT_EQ(layer.exit_code(), 0) << layer.Describe();
 }
 
+// Polls (bounded) until `file` contains `text`.
+bool FileSays(const fs::path& file, const std::string& text) {
+  for (int i = 0; i < 300; i++) {
+    std::error_code ec;
+    if (fs::exists(file, ec) && ReadFile(file).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 class ContainerImageTest : public E2ETest {};
 
 TEST_F(ContainerImageTest, AgentImageUnderRuncReportsAGoContainerOfThePod) {
@@ -82,7 +93,8 @@ TEST_F(ContainerImageTest, AgentImageUnderRuncReportsAGoContainerOfThePod) {
     ~PodCgroups() { ts::RemoveCgroupEverywhere(path); }
   } pod_cgroups{"/kubepods/besteffort/pod" + pod_uid};
   ts::RuncRoot runc(tmp_ / "runc-state");
-  const pid_t target_pid = runc.RunDetached("gr-test-target-" + ctr_id.substr(0, 12), target_bundle);
+  const std::string target_id = "gr-test-target-" + ctr_id.substr(0, 12);
+  const pid_t target_pid = runc.RunDetached(target_id, target_bundle);
 
   // The agent, as the DaemonSet runs it, selecting the pod's cgroup.
   ts::BundleConfig agent;
@@ -97,29 +109,37 @@ TEST_F(ContainerImageTest, AgentImageUnderRuncReportsAGoContainerOfThePod) {
   ASSERT_TRUE(runc_agent.WaitForStderr("tracing pid " + std::to_string(target_pid) + " ("))
       << runc_agent.Describe();
 
+  // A process started later in the running container (as `kubectl exec` does) is followed.
+  const pid_t exec_pid = runc.ExecDetached(
+      target_id, {"/counts", "-wait", "/gate-exec", "-hint", "5", "-small", "6", "-append", "7"},
+      tmp_ / "exec-output.txt");
+  ASSERT_TRUE(runc_agent.WaitForStderr("tracing pid " + std::to_string(exec_pid) + " ("))
+      << runc_agent.Describe();
+
+  // The exec'd process first: when a container's init exits, the kernel kills the rest of its
+  // PID namespace. Each exits 0 once it has allocated.
+  Touch(target_bundle / "rootfs/gate-exec");
+  ASSERT_TRUE(FileSays(tmp_ / "exec-output.txt", "counts: done"));
   Touch(target_bundle / "rootfs/gate");
-  // The target container's process exits 0 once it has allocated.
-  for (int i = 0; i < 300 && ReadFile(target_bundle / "stdout.txt").find("counts: done") ==
-                                 std::string::npos; i++) {
-    std::this_thread::sleep_for(100ms);
-  }
-  ASSERT_NE(ReadFile(target_bundle / "stdout.txt").find("counts: done"), std::string::npos);
+  ASSERT_TRUE(FileSays(target_bundle / "stdout.txt", "counts: done"));
   ASSERT_TRUE(runc.Kill(agent_id, "TERM"));
   ASSERT_EQ(runc_agent.Wait(), 0) << runc_agent.Describe();
 
   json report;
   ASSERT_TRUE(OneReport(runc_agent.Stdout(), &report));
-  ASSERT_EQ(report["targets"].size(), 1u) << report["targets"].dump();
+  ASSERT_EQ(report["targets"].size(), 2u) << report["targets"].dump();
   EXPECT_EQ(report["targets"][0]["pid"], target_pid);
+  EXPECT_EQ(report["targets"][1]["pid"], exec_pid);
   EXPECT_EQ(report["targets"][0]["exe"], "/counts");  // the path inside the target's container
   const json* hint = FindCallsite(report, "map.make", WantFunction("counts", "map.make", "hint"),
                                   WantLine("counts", "map.make", "hint"));
   ASSERT_NE(hint, nullptr) << DescribeCallsites(report);
-  EXPECT_EQ((*hint)["alloc_objects"], 40);
+  EXPECT_EQ((*hint)["alloc_objects"], 40 + 5);
   const json* once = FindCallsite(report, "slice.grow", WantFunction("counts", "slice.grow", "once"),
                                   WantLine("counts", "slice.grow", "once"));
   ASSERT_NE(once, nullptr) << DescribeCallsites(report);
-  EXPECT_EQ((*once)["alloc_objects"], 60);
+  EXPECT_EQ((*once)["alloc_objects"], 60 + 7) << DescribeCallsites(report) << runc_agent.Stderr()
+                                              << report["events"].dump();
 }
 
 }  // namespace

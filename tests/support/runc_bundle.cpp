@@ -162,6 +162,25 @@ pid_t RuncRoot::RunDetached(const std::string& id, const fs::path& bundle) {
   return state.at("pid").get<pid_t>();
 }
 
+pid_t RuncRoot::ExecDetached(const std::string& id, const std::vector<std::string>& args,
+                             const fs::path& output) {
+  const fs::path pid_file = root_ / (id + ".exec." + std::to_string(execs_++) + ".pid");
+  std::vector<std::string> argv = {"runc", "--root", root_.string(), "exec", "--detach",
+                                   "--pid-file", pid_file.string(), id};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t runc = SpawnChild(argv, Stdio::File("/dev/null"), Stdio::File(output.string()),
+                                Stdio::File(output.string() + ".stderr"));
+  int status = 0;
+  waitpid(runc, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("runc exec in " + id + " failed");
+  }
+  std::ifstream in(pid_file);
+  pid_t pid = -1;
+  in >> pid;
+  return pid;
+}
+
 bool RuncRoot::Kill(const std::string& id, const std::string& signal) {
   return Runc({"kill", id, signal}) == 0;
 }

@@ -67,6 +67,10 @@ class RuncRoot {
   std::vector<std::string> RunArgv(const std::string& id, const std::filesystem::path& bundle);
   // `runc run --detach`; returns the container's init PID (host namespace). Throws on failure.
   pid_t RunDetached(const std::string& id, const std::filesystem::path& bundle);
+  // `runc exec --detach` of `args` in a running container (a `kubectl exec`); returns the new
+  // process's host PID; its stdout and stderr go to `output`. Throws on failure.
+  pid_t ExecDetached(const std::string& id, const std::vector<std::string>& args,
+                     const std::filesystem::path& output);
   // `runc kill ID SIGNAL`; true on success.
   bool Kill(const std::string& id, const std::string& signal = "TERM");
   // The container's state as `runc state` prints it ("" if unknown).
@@ -76,6 +80,7 @@ class RuncRoot {
   int Runc(const std::vector<std::string>& args, std::string* out = nullptr);
   std::filesystem::path root_;
   std::vector<std::string> ids_;
+  int execs_ = 0;
 };
 
 }  // namespace goretain::test_support
