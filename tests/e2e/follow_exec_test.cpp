@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <thread>
@@ -41,6 +42,19 @@ int64_t Objects(const json& report, const std::string& kind, const std::string& 
   const json* site = FindCallsite(report, kind, WantFunction("counts", marker_kind, label),
                                   WantLine("counts", marker_kind, label));
   return site ? (*site)["alloc_objects"].get<int64_t>() : -1;
+}
+
+// A copy of counts that says it was built by another Go release (both places that hold it).
+fs::path CountsClaimingVersion(const fs::path& dir, const std::string& version) {
+  const fs::path exe = dir / ("counts-" + version);
+  std::string bytes = ReadFile(Target("counts"));
+  const std::string real = "go1.19.8";
+  for (size_t at = bytes.find(real); at != std::string::npos; at = bytes.find(real, at)) {
+    bytes.replace(at, real.size(), version);
+  }
+  std::ofstream(exe, std::ios::binary | std::ios::trunc) << bytes;
+  fs::permissions(exe, fs::perms::owner_all);
+  return exe;
 }
 
 class FollowTest : public E2ETest {};
@@ -88,6 +102,17 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   ASSERT_EQ(restarted.Wait(), 0) << restarted.Describe();
   ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(restarted.pid()) + " exited"));
   sleeper.Kill();
+  // A Go executable goretain refuses (an unsupported release) is said once, however many
+  // processes run it.
+  const fs::path refused = CountsClaimingVersion(tmp_.path(), "go1.29.8");
+  Process refused1(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
+  ASSERT_TRUE(goretain.WaitForStderr("go1.29.8")) << goretain.Describe();
+  Process refused2(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
+  ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(refused2.pid()) +
+                                     " (" + refused.string() + "): skipped: its executable was "
+                                     "refused before")) << goretain.Describe();
+  refused1.Kill();
+  refused2.Kill();
 
   goretain.Signal(SIGTERM);
   ASSERT_EQ(goretain.Wait(), 0) << goretain.Describe();
@@ -95,6 +120,9 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   EXPECT_NE(err.find("pid " + std::to_string(sleeper.pid()) + " ("), std::string::npos);
   EXPECT_NE(err.find("skipped: not a Go program"), std::string::npos) << err;
   EXPECT_EQ(err.find("tracing pid " + std::to_string(sleeper.pid()) + " "), std::string::npos) << err;
+  const size_t warned = err.find("): not traced: ");
+  ASSERT_NE(warned, std::string::npos) << err;
+  EXPECT_EQ(err.find("): not traced: ", warned + 1), std::string::npos) << "said twice\n" << err;
 
   json report;
   ASSERT_TRUE(OneReport(goretain.Stdout(), &report));

@@ -51,6 +51,10 @@ void TraceSession::AttachFollowed(pid_t pid, bool just_exec) {
     spdlog::debug("pid {} ({}): skipped: not a Go program", pid, info->exe_path);
     return;
   }
+  if (std::find(refused_.begin(), refused_.end(), info->exe_id) != refused_.end()) {
+    spdlog::debug("pid {} ({}): skipped: its executable was refused before", pid, info->exe_path);
+    return;
+  }
   // Right after execve the Go heap does not exist yet: the heap reader validates at its first
   // check (as for a launched command).
   const Status s = AttachProcess(pid, /*runtime_started=*/!just_exec);
@@ -60,6 +64,11 @@ void TraceSession::AttachFollowed(pid_t pid, bool just_exec) {
       spdlog::debug("pid {} ({}): skipped: not a Go program", pid, info->exe_path);
     } else if (s.error().code == ErrorCode::kNotFound) {
       spdlog::debug("pid {}: gone before it could be attached", pid);
+    } else if (s.error().code == ErrorCode::kUnsupported || s.error().code == ErrorCode::kBadInput) {
+      // A property of the file (unsupported Go release, corrupt tables): said once per
+      // executable, not once per process running it.
+      refused_.push_back(info->exe_id);
+      spdlog::warn("{} (pid {}): not traced: {}", info->exe_path, pid, s.error().message);
     } else {
       spdlog::warn("pid {} ({}): not traced: {}", pid, info->exe_path, s.error().message);
     }

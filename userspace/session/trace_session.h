@@ -69,6 +69,7 @@ class TraceSession {
   std::unique_ptr<ProcessFollower> follower_;
   std::vector<pid_t> followed_;                // attached through the follower, not yet exited
   std::vector<ExecutableId> not_go_;          // executables found not to be Go (skipped at once)
+  std::vector<ExecutableId> refused_;         // Go executables that cannot be traced (said once)
   bool tracing_ = false;                      // the attach phase is over: print attach lines now
 };
 
