@@ -102,17 +102,6 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   ASSERT_EQ(restarted.Wait(), 0) << restarted.Describe();
   ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(restarted.pid()) + " exited"));
   sleeper.Kill();
-  // A Go executable goretain refuses (an unsupported release) is said once, however many
-  // processes run it.
-  const fs::path refused = CountsClaimingVersion(tmp_.path(), "go1.29.8");
-  Process refused1(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
-  ASSERT_TRUE(goretain.WaitForStderr("go1.29.8")) << goretain.Describe();
-  Process refused2(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
-  ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(refused2.pid()) +
-                                     " (" + refused.string() + "): skipped: its executable was "
-                                     "refused before")) << goretain.Describe();
-  refused1.Kill();
-  refused2.Kill();
 
   goretain.Signal(SIGTERM);
   ASSERT_EQ(goretain.Wait(), 0) << goretain.Describe();
@@ -120,9 +109,6 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   EXPECT_NE(err.find("pid " + std::to_string(sleeper.pid()) + " ("), std::string::npos);
   EXPECT_NE(err.find("skipped: not a Go program"), std::string::npos) << err;
   EXPECT_EQ(err.find("tracing pid " + std::to_string(sleeper.pid()) + " "), std::string::npos) << err;
-  const size_t warned = err.find("): not traced: ");
-  ASSERT_NE(warned, std::string::npos) << err;
-  EXPECT_EQ(err.find("): not traced: ", warned + 1), std::string::npos) << "said twice\n" << err;
 
   json report;
   ASSERT_TRUE(OneReport(goretain.Stdout(), &report));
@@ -142,6 +128,29 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
     plans++;
   }
   EXPECT_EQ(plans, 1u) << "three processes of one executable";
+}
+
+TEST_F(FollowTest, AnExecutableGoretainRefusesIsSaidOnceHoweverManyProcessesRunIt) {
+  TestCgroup pod("follow-refused");
+  const std::string container = pod.MakeChild("ctr");
+  Process goretain = Goretain({"agent", "--cgroup", pod.path(), "-f", "json", "-v"});
+  ASSERT_TRUE(goretain.WaitForStderr("new ones attached as they start")) << goretain.Describe();
+  const fs::path refused = CountsClaimingVersion(tmp_.path(), "go1.29.8");
+  Process refused1(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
+  ASSERT_TRUE(goretain.WaitForStderr("go1.29.8")) << goretain.Describe();
+  Process refused2(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));
+  ASSERT_TRUE(goretain.WaitForStderr("pid " + std::to_string(refused2.pid()) +
+                                     " (" + refused.string() + "): skipped: its executable was "
+                                     "refused before")) << goretain.Describe();
+  refused1.Kill();
+  refused2.Kill();
+  goretain.Signal(SIGTERM);
+  ASSERT_EQ(goretain.Wait(), 0) << goretain.Describe();
+  const std::string err = goretain.Stderr();
+  const size_t warned = err.find("): not traced: ");
+  ASSERT_NE(warned, std::string::npos) << err;
+  EXPECT_EQ(err.find("): not traced: ", warned + 1), std::string::npos) << "said twice\n" << err;
+  EXPECT_EQ(err.find("tracing pid "), std::string::npos) << err;
 }
 
 TEST_F(FollowTest, ACgroupThatDoesNotExistOrTwoSelectionsAreBadInput) {
