@@ -10,7 +10,7 @@ add_custom_target(goretain_bpf_build ALL
   COMMAND make --no-print-directory -f ${CMAKE_SOURCE_DIR}/Makefile.bpf
           SRC=${CMAKE_SOURCE_DIR}/bpf OUT=${GORETAIN_BPF_OUT}
           CLANG=${CLANG_EXECUTABLE} BPFTOOL=${BPFTOOL_EXECUTABLE}
-  BYPRODUCTS ${GORETAIN_BPF_OUT}/goretain.skel.h
+  BYPRODUCTS ${GORETAIN_BPF_OUT}/goretain.skel.h ${GORETAIN_BPF_OUT}/exec_watch.skel.h
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
   COMMENT "Building BPF programs and skeletons"
   VERBATIM)

@@ -26,6 +26,9 @@ PACKAGES=(
   python3
   # --format html: the page is loaded and screenshot in a real browser, headless (tests/e2e)
   chromium
+  # containers (issue 13): runc bundles and a private containerd in e2e tests; the deploy/
+  # check reads kubectl's rendered YAML
+  runc containerd python3-yaml
   "$@"
 )
 
@@ -39,6 +42,9 @@ done
 # Real third-party Go binaries come from npm (scripts/install-npm-binaries.sh). Any npm will do:
 # machines that already have Node.js from elsewhere must not get Debian's npm (it conflicts).
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# `kubectl kustomize deploy/` (tests/deploy): any kubectl will do; Debian's kubernetes-client
+# conflicts with a kubectl installed from elsewhere, so it is installed only when none is present.
+command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
 if ((${#missing[@]} == 0)); then
   exit 0

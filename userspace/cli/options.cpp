@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "userspace/cli/agent_command.h"
 #include "userspace/cli/exit_codes.h"
 #include "userspace/cli/user_errors.h"
 #include "userspace/cli/version.h"
@@ -20,7 +21,8 @@ constexpr const char* kDescription =
     "                                        trace the Go processes of a container, pod, cgroup\n"
     "  goretain [options] -- COMMAND [ARGS]  start COMMAND traced from its first instruction\n"
     "  goretain top --pid PID [options]      a live view of the call sites, like top\n"
-    "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n";
+    "  goretain symbols BINARY [--pc ADDR...] [--func NAME...]\n"
+    "  goretain agent [--cgroup PATH...] [options]  node agent: follow Go processes until SIGTERM\n";
 
 constexpr uint32_t kPprofStackDepth = 16;
 
@@ -135,6 +137,42 @@ std::optional<std::string> CheckWhatToTrace(const TraceOptions& t) {
 
 }  // namespace
 
+// --listen ADDR:PORT, checked before anything is attached (the port is bound later). False: the
+// error line is written and `r` carries the exit code.
+bool ApplyListen(const std::string& text, ParseResult& r) {
+  if (text.empty()) return true;
+  Result<ListenAddress> address = ParseListenAddress(text);
+  if (!address) {
+    WriteErrorLine(address.error().message);
+    r.exit_code = kExitBadInput;
+    return false;
+  }
+  r.cmd.listen.address = *address;
+  return true;
+}
+
+// What trace mode (and goretain top) decide once argv is parsed: outputs, the stack depth the
+// graphs need, the listen address, what to trace. A usage message, or nullopt.
+std::optional<std::string> FinishTraceMode(const TraceArgs& args, const CLI::App& mode_app,
+                                           ParseResult& r) {
+  TraceOptions& t = r.cmd.trace;
+  t.retained = !args.no_retained;
+  if (auto error = PairOutputs(args.formats, args.outputs, t)) return error;
+  // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
+  // Nor is an HTML report's icicle graph; --listen serves pprof too.
+  const bool wants_stack =
+      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end() ||
+      std::find(args.formats.begin(), args.formats.end(), "html") != args.formats.end() ||
+      !args.listen.empty();
+  if (wants_stack && mode_app.get_option("--stack-depth")->count() == 0) {
+    t.stack_depth = kPprofStackDepth;
+  }
+  if (!ApplyListen(args.listen, r)) return std::nullopt;
+  if (auto error = CheckWhatToTrace(t)) return error;
+  if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return "--ringbuf-mb must be a power of two";
+  return std::nullopt;
+}
+
 ParseResult ParseCommandLine(int argc, char** argv) {
   ParseResult r;
   TraceOptions& t = r.cmd.trace;
@@ -161,6 +199,11 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   TraceArgs top_args;
   CLI::App* top = app.add_subcommand("top", "a live view of the call sites, refreshed every second");
   AddTraceOptions(*top, t, top_args);
+  // goretain agent: the long-running node agent (cli/agent_command.cpp).
+  AgentArgs agent_args;
+  CLI::App* agent = AddAgentCommand(app, t, agent_args);
+  TraceArgs agent_listen;  // the agent serves the same endpoints (the DaemonSet's scrape target)
+  AddListenOptions(*agent, r.cmd.listen, agent_listen);
 
   try {
     app.parse(argc, argv);
@@ -180,6 +223,14 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     r.cmd.mode = CommandLine::Mode::kSymbols;
     return r;
   }
+  if (*agent) {
+    r.cmd.mode = CommandLine::Mode::kAgent;
+    if (!t.select.empty() || !t.command.empty()) return usage_error("goretain agent takes no --pid or command");
+    if (auto error = FinishAgentOptions(agent_args, t)) return usage_error(*error);
+    if (!agent_listen.listen.empty()) t.stack_depth = kPprofStackDepth;  // pprof gets callers
+    ApplyListen(agent_listen.listen, r);
+    return r;
+  }
   if (*top) {
     r.cmd.mode = CommandLine::Mode::kTop;
     if (!top_args.formats.empty() && top_args.outputs.empty()) {
@@ -188,28 +239,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
     args = std::move(top_args);
   }
   const CLI::App& mode_app = *top ? *top : app;
-  t.retained = !args.no_retained;
-  if (auto error = PairOutputs(args.formats, args.outputs, t)) return usage_error(*error);
-  // A profile without callers is a poor flame graph: pprof gets a stack unless told otherwise.
-  // Nor is an HTML report's icicle graph; --listen serves pprof too.
-  const bool wants_stack =
-      std::find(args.formats.begin(), args.formats.end(), "pprof") != args.formats.end() ||
-      std::find(args.formats.begin(), args.formats.end(), "html") != args.formats.end() ||
-      !args.listen.empty();
-  if (wants_stack && mode_app.get_option("--stack-depth")->count() == 0) {
-    t.stack_depth = kPprofStackDepth;
-  }
-  if (!args.listen.empty()) {  // checked before anything is attached; the port is bound later
-    Result<ListenAddress> address = ParseListenAddress(args.listen);
-    if (!address) {
-      WriteErrorLine(address.error().message);
-      r.exit_code = kExitBadInput;
-      return r;
-    }
-    r.cmd.listen.address = *address;
-  }
-  if (auto error = CheckWhatToTrace(t)) return usage_error(*error);
-  if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
+  if (auto error = FinishTraceMode(args, mode_app, r)) return usage_error(*error);
   return r;
 }
 

@@ -27,7 +27,7 @@ struct ListenOptions {
 };
 
 struct CommandLine {
-  enum class Mode { kTrace, kTop, kSymbols } mode = Mode::kTrace;
+  enum class Mode { kTrace, kTop, kSymbols, kAgent } mode = Mode::kTrace;
   TraceOptions trace;
   ListenOptions listen;
   SymbolsOptions symbols;

@@ -14,6 +14,7 @@
 #include "userspace/output/report_writer.h"
 #include "userspace/targets/host_paths.h"
 #include "userspace/targets/selection.h"
+#include "userspace/session/follow_options.h"
 
 namespace goretain {
 
@@ -39,6 +40,8 @@ struct TraceOptions {
   // here every `live_period_s` while tracing, and the final one at the end. Not owned.
   LiveReport* live = nullptr;
   double live_period_s = 1.0;
+  // --cgroup, --all, goretain agent: follow processes as they start and exit (follow_options.h).
+  FollowOptions follow;
 };
 
 }  // namespace goretain

@@ -146,12 +146,11 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started,
   }
   const std::string version = VersionWord((*traced)->binary->build_info().go_version.raw);
   ReportTarget target{pid, info->exe_path, version};
-  if (selected) {
-    target.ns_pid = selected->ns_pid;
-    target.labels = selected->labels;
-  } else {
-    target.ns_pid = targets::ReadProcStatus(opts_.host, pid).ns_pid;
-  }
+  // Labels for every process, however it was found (a followed exec has its container's too).
+  const targets::SelectedProcess described =
+      selected ? *selected : targets::DescribeProcess(opts_.host, pid);
+  target.ns_pid = described.ns_pid;
+  target.labels = described.labels;
   AddExecutableFacts((*traced)->binary->elf(), target);
   const size_t probes = (*traced)->plan.probes.size();
   std::string line = fmt::format("goretain: tracing pid {} ({}, {}){}: ", pid, info->exe_path,
@@ -237,6 +236,10 @@ Status TraceSession::Setup() {
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
   if (auto s = CheckNotInterrupted(StopCause()); !s) return s;
+  if (opts_.follow.enabled()) {
+    if (auto s = SetupFollow(); !s) return s;
+    if (opts_.select.empty() && opts_.command.empty()) return CheckNotInterrupted(StopCause());
+  }
 
   if (!opts_.select.empty()) return AttachSelection();
   auto cmd = LaunchedCommand::Start(opts_.command);
@@ -256,6 +259,7 @@ Status TraceSession::Setup() {
 }
 
 bool TraceSession::TargetExited() {
+  if (follower_) return false;  // followed targets come and go; a signal or --duration ends it
   if (command_) return command_->PollExit().has_value();
   if (watched_.empty()) return false;
   return std::all_of(watched_.begin(), watched_.end(),
@@ -316,6 +320,7 @@ void TraceSession::EventLoop() {
       break;
     }
     CheckRetention(false);
+    if (follower_) PollFollowed();
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);
@@ -371,6 +376,8 @@ Result<int> TraceSession::Run() {
   // Tracing (and --duration, and elapsed_s) starts here, once every probe is live: attaching a
   // large executable can take long, and none of that time is tracing.
   for (const std::string& line : attached_lines_) fmt::print(stderr, "{}", line);
+  attached_lines_.clear();
+  tracing_ = true;
   start_ = std::chrono::steady_clock::now();
   EventLoop();
   const auto counters = tracer_->ReadCounters();

@@ -22,6 +22,7 @@
 #include "userspace/analysis/retention.h"
 #include "userspace/goruntime/traced_binary.h"
 #include "userspace/targets/selection.h"
+#include "userspace/session/process_follower.h"
 
 namespace goretain {
 
@@ -61,6 +62,11 @@ class TraceSession {
   void CheckRetention(bool final);
   Report BuildReport();
   Status EmitReport();
+  // Following processes as they come and go (--cgroup, --all, goretain agent), in
+  // session/follow_session.cpp: the /proc scan at start, then exec and exit events.
+  Status SetupFollow();
+  void PollFollowed();
+  void AttachFollowed(pid_t pid, bool just_exec);
 
   TraceOptions opts_;
   RetentionTracker retention_;
@@ -84,6 +90,11 @@ class TraceSession {
   ReportWriter& writer_;
   std::chrono::steady_clock::time_point start_;
   std::atomic<bool> stop_requested_{false};
+  std::unique_ptr<ProcessFollower> follower_;
+  std::vector<pid_t> followed_;                // attached through the follower, not yet exited
+  std::vector<ExecutableId> not_go_;          // executables found not to be Go (skipped at once)
+  std::vector<ExecutableId> refused_;         // Go executables that cannot be traced (said once)
+  bool tracing_ = false;                      // the attach phase is over: print attach lines now
 };
 
 }  // namespace goretain

@@ -172,6 +172,15 @@ SelectedProcess Describe(const HostPaths& host, LabelCache& labels, pid_t pid, b
   return p;
 }
 
+}  // namespace
+
+SelectedProcess DescribeProcess(const HostPaths& host, pid_t pid) {
+  LabelCache labels(host);
+  return Describe(host, labels, pid, /*named=*/true);
+}
+
+namespace {
+
 // Why a process a selector found is not traced ("" if it is), for the debug line.
 std::string SkipReason(const HostPaths& host, pid_t pid, const ProcessLabels& labels,
                        const ProcCgroup& cg, std::map<std::pair<dev_t, ino_t>, bool>& go_by_file) {

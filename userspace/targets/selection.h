@@ -56,6 +56,10 @@ struct SelectedProcess {
 
 // The processes of the selection: --pid ones first, in the order given, then the others by PID.
 // `self`: goretain's own PID, never selected.
+// One process as a selector would have found it (namespace PID, cgroup, labels): for processes
+// found otherwise (a --pid, a command, an exec the node agent follows).
+SelectedProcess DescribeProcess(const HostPaths& host, pid_t pid);
+
 Result<std::vector<SelectedProcess>> ResolveSelection(const TargetSelection& s,
                                                       const HostPaths& host, pid_t self);
 

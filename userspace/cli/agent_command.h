@@ -1,0 +1,31 @@
+// `goretain agent`: the long-running node agent's command line (a DaemonSet runs it).
+//
+// It is trace mode with other defaults: no --pid or command, processes followed as they come
+// and go (every Go process on the host unless --cgroup narrows it), no end but a signal. The
+// session does the work (TraceSession with TraceOptions::follow); this file only fills options.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "userspace/session/trace_options.h"
+
+namespace CLI {
+class App;
+}
+
+namespace goretain {
+
+struct AgentArgs {
+  std::vector<std::string> formats;
+  std::vector<std::string> outputs;
+  bool no_retained = false;
+};
+
+// Registers the `agent` subcommand on `app`; its options land in `t` and `args`.
+CLI::App* AddAgentCommand(CLI::App& app, TraceOptions& t, AgentArgs& args);
+
+// After parsing: the agent's defaults and checks. Returns an error message for bad usage.
+std::optional<std::string> FinishAgentOptions(const AgentArgs& args, TraceOptions& t);
+
+}  // namespace goretain
