@@ -10,12 +10,18 @@
 #   -n         goretain --no-retained (allocations only: one probe hit per allocation)
 #   naive      bpftrace with plain entry uprobes on the same runtime functions (the way one
 #              would do it by hand: a probe on each function's first instruction)
+#   -s         goretain --sample (production mode): probes on the runtime's own heap sampler
+#              at Go's default MemProfileRate (512 KiB); churn runs with -heap so that its runtime
+#              samples in every mode, untraced too (as a server serving /debug/pprof does)
 # Times are the workload's own (churn prints elapsed_ms, esbuild prints "Done in Nms"), so a
 # tracer's attach and detach are not counted. Printed: medians, slowdowns, goretain's cost per
 # event, goretain's overhead as a fraction of the naive tool's, and goretain's own CPU per event.
 #
 # Usage: scripts/bench-overhead.sh [RUNS]   (root; Debian's bpftrace 0.17 needs tracefs, which
 # this script mounts for the naive runs if it is not mounted, and unmounts again)
+# Environment: GORETAIN_BENCH_BUILD_DIR (default build-release); GORETAIN_BENCH_SKIP_BUILD=1 uses
+# that build as it is; GORETAIN_BENCH_SKIP_NAIVE=1 leaves bpftrace out (its columns then read as
+# untraced).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
@@ -29,11 +35,14 @@ cleanup() {
 trap cleanup EXIT
 
 [[ $(id -u) -eq 0 ]] || { echo "bench-overhead: run as root" >&2; exit 1; }
+skip_naive=${GORETAIN_BENCH_SKIP_NAIVE:-0}
 export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS=-buildvcs=false
 export GORETAIN_NPM_DIR="${GORETAIN_NPM_DIR:-$build/npm}" npm_config_cache="$build/npm/.cache"
-"$root/scripts/install-deps.sh"
-"$root/scripts/install-npm-binaries.sh" >/dev/null
-"$root/scripts/build.sh" "$build" Release >/dev/null
+if [[ ${GORETAIN_BENCH_SKIP_BUILD:-0} != 1 ]]; then
+  "$root/scripts/install-deps.sh"
+  "$root/scripts/install-npm-binaries.sh" >/dev/null
+  "$root/scripts/build.sh" "$build" Release >/dev/null
+fi
 
 goretain="$build/userspace/goretain"
 mkdir -p "$work/bin"
@@ -43,7 +52,7 @@ churn="$work/bin/churn"
 esbuild="$work/bin/esbuild"
 "$root/scripts/gen-js-project.sh" "$work/project" 2000
 
-if [[ ! -e /sys/kernel/tracing/uprobe_events ]]; then
+if ((!skip_naive)) && [[ ! -e /sys/kernel/tracing/uprobe_events ]]; then
   mount -t tracefs nodev /sys/kernel/tracing
   mounted_tracefs=1
 fi
@@ -75,29 +84,34 @@ workload_ms() {
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 declare -A cmd
-cmd[churn]="$churn -rounds 200000"
+cmd[churn]="$churn -rounds 200000 -heap $work/churn.heap"
 cmd[esbuild]="$esbuild --bundle $work/project/index.js --outfile=$work/out.js --log-level=info"
 
 for w in churn esbuild; do
   bin=${cmd[$w]%% *}
   probes=$(naive_probes "$bin")
   : >"$work/$w.untraced" >"$work/$w.naive"
-  for m in goretain noret; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
+  for m in goretain noret sample; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
   for ((r = 1; r <= runs; r++)); do
     ${cmd[$w]} >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.untraced"
 
-    for m in goretain noret; do
+    for m in goretain noret sample; do
       flags=()
       [[ $m == noret ]] && flags=(--no-retained)
+      [[ $m == sample ]] && flags=(--sample)
       "$goretain" "${flags[@]}" --format json -o "$work/report.json" -- ${cmd[$w]} >"$work/out" 2>&1
       workload_ms "$w" "$work/out" >>"$work/$w.$m"
       sed -n 's/.*"received":\([0-9]*\),"dropped":\([0-9]*\).*/\1 \2/p' "$work/report.json" >>"$work/$w.$m.events"
       sed -n 's/.*"cpu_s":\([0-9.]*\).*/\1/p' "$work/report.json" >>"$work/$w.$m.cpu"
     done
 
-    bpftrace --unsafe -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
-    workload_ms "$w" "$work/out" >>"$work/$w.naive"
+    if ((skip_naive)); then
+      tail -1 "$work/$w.untraced" >>"$work/$w.naive"
+    else
+      bpftrace --unsafe -e "$probes" -c "${cmd[$w]}" >"$work/out" 2>&1
+      workload_ms "$w" "$work/out" >>"$work/$w.naive"
+    fi
   done
 done
 
@@ -105,16 +119,17 @@ printf "\n%-11s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced 
   slow_gr slow_nv events "us/event" "gr/naive" "events/cpu-s"
 for w in churn esbuild; do
   u=$(median <"$work/$w.untraced"); n=$(median <"$work/$w.naive")
-  for m in goretain noret; do
+  for m in goretain noret sample; do
     g=$(median <"$work/$w.$m")
     ev=$(awk '{print $1}' "$work/$w.$m.events" | median)
     drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.$m.events")
     cpu=$(median <"$work/$w.$m.cpu")
     label=$w
     [[ $m == noret ]] && label="$w -n"
+    [[ $m == sample ]] && label="$w -s"
     awk -v w="$label" -v u="$u" -v g="$g" -v n="$n" -v ev="$ev" -v cpu="$cpu" -v drops="$drops" 'BEGIN {
       printf "%-11s %8.0fms %8.0fms %8.0fms %8.2fx %8.2fx %10d %12.3f %10.3f %12.0f\n", w, u, g, n,
-        g / u, n / u, ev, (g - u) * 1000 / ev, (g - u) / (n - u), ev / cpu
+        g / u, n / u, ev, ev ? (g - u) * 1000 / ev : 0, n != u ? (g - u) / (n - u) : 0, cpu ? ev / cpu : 0
       if (drops > 0) printf "  %s: %d events dropped over all goretain runs\n", w, drops
     }'
   done
@@ -125,3 +140,11 @@ echo "us/event = (goretain - untraced) / events; gr/naive = goretain's added tim
 echo "goretain rows: the default mode (with retention; its events also include one per tracked part of a multi-object map allocation)"
 echo "-n rows: goretain --no-retained (allocations only; its goretain column)"
 echo "events/cpu-s = events handled per second of goretain's own CPU (its userspace path)"
+echo "-s rows: goretain --sample (the runtime's own heap sampler, 512 KiB; goal: slow_gr <= 1.01x)"
+# The sampled mode's cost, run by run: each traced run against the untraced run just before it
+# (interleaved), so a drift of the machine's load over the benchmark cancels out.
+for w in churn esbuild; do
+  paste "$work/$w.untraced" "$work/$w.sample" | awk -v w="$w" '{r[NR] = $2 / $1}
+    END {n = asort(r); m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+         printf "%s --sample: median paired ratio %.4f over %d runs (%+.2f%%)\n", w, m, n, (m - 1) * 100}'
+done

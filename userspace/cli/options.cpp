@@ -47,6 +47,7 @@ struct TraceArgs {
   std::vector<std::string> formats;
   std::vector<std::string> outputs;
   bool retained_flag = false, no_retained = false;
+  std::string kinds;
 };
 
 // The options of trace mode (goretain --pid PID / -- COMMAND).
@@ -81,6 +82,15 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
       ->excludes(retained_opt);
   app.add_flag("--assigns", t.assigns,
                "also count map inserts per call site (probes every runtime.mapassign call: costly)");
+  // Production mode (issue 12): the runtime's own heap sampler instead of every allocation.
+  app.add_flag("--sample", t.sample,
+               "sampled mode: ride the Go runtime's heap-profile sampler (runtime.MemProfileRate, "
+               "512 KiB by default) instead of probing every allocation; figures are estimates "
+               "(~1% cost instead of x20 on allocation-heavy code)");
+  app.add_option("--kinds", args.kinds,
+                 "with --sample: 'all' also reports other heap objects (kind `other`); "
+                 "default: maps and slices only")
+      ->check(CLI::IsMember({"maps-slices", "all"}));
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
   app.add_option("command", t.command, "command to start traced (after --)");
 }
@@ -133,6 +143,9 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
+  t.all_kinds = args.kinds == "all";
+  if (t.all_kinds && !t.sample) return usage_error("--kinds all needs --sample");
+  if (t.sample && t.assigns) return usage_error("--assigns needs exact mode (not --sample)");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
   return r;
 }

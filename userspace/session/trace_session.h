@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/sample_aggregator.h"
 #include "userspace/kernel/bpf_tracer.h"
 #include "userspace/session/trace_options.h"
 #include "userspace/process/exit_watcher.h"
@@ -40,6 +41,10 @@ class TraceSession {
   Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
   // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
   Status AttachProcess(pid_t pid, bool runtime_started);
+  // --sample: registers a process with the sampler, its MemProfileRate read now if its runtime
+  // runs (a launched command's is read at the first report). kBadInput if profiling is off.
+  Status AddSampledProcess(const TracedProcess& p, bool runtime_started);
+  void ReadPendingSampleRates();
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.
@@ -51,6 +56,7 @@ class TraceSession {
   RetentionTracker retention_;
   uint64_t checked_cycles_ = 0;
   std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<SampleAggregator> sampler_;  // --sample only
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
   std::vector<ReportTarget> targets_;
