@@ -13,6 +13,9 @@
 #   -s         goretain --sample (production mode): probes on the runtime's own heap sampler
 #              at Go's default MemProfileRate (512 KiB); churn runs with -heap so that its runtime
 #              samples in every mode, untraced too (as a server serving /debug/pprof does)
+# Then a real HTTP server (tests/targets/httpserver) under a bounded loopback load, untraced, in
+# exact mode and with --sample: throughput and p99 latency from its own client (HTTP_REQUESTS
+# requests per run, default 20000).
 # Times are the workload's own (churn prints elapsed_ms, esbuild prints "Done in Nms"), so a
 # tracer's attach and detach are not counted. Printed: medians, slowdowns, goretain's cost per
 # event, goretain's overhead as a fraction of the naive tool's, and goretain's own CPU per event.
@@ -96,7 +99,7 @@ for w in churn esbuild; do
     ${cmd[$w]} >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.untraced"
 
-    for m in goretain noret sample; do
+    for m in sample goretain noret; do  # --sample right after the untraced run it is paired with
       flags=()
       [[ $m == noret ]] && flags=(--no-retained)
       [[ $m == sample ]] && flags=(--sample)
@@ -144,7 +147,48 @@ echo "-s rows: goretain --sample (the runtime's own heap sampler, 512 KiB; goal:
 # The sampled mode's cost, run by run: each traced run against the untraced run just before it
 # (interleaved), so a drift of the machine's load over the benchmark cancels out.
 for w in churn esbuild; do
-  paste "$work/$w.untraced" "$work/$w.sample" | awk -v w="$w" '{r[NR] = $2 / $1}
-    END {n = asort(r); m = (n % 2) ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-         printf "%s --sample: median paired ratio %.4f over %d runs (%+.2f%%)\n", w, m, n, (m - 1) * 100}'
+  m=$(paste "$work/$w.untraced" "$work/$w.sample" | awk '{print $2 / $1}' | median)
+  awk -v w="$w" -v m="$m" -v n="$(wc -l <"$work/$w.sample")" \
+    'BEGIN {printf "%s --sample: median paired ratio %.4f over %d runs (%+.2f%%)\n", w, m, n, (m - 1) * 100}'
+done
+
+# A real HTTP server (tests/targets/httpserver, net/http with net/http/pprof) under a bounded
+# loopback load: its own client, in another process, sends HTTP_REQUESTS requests over 4
+# keep-alive connections as fast as the server answers and reports throughput and p99 latency.
+# Interleaved runs: the server untraced, under goretain's exact mode, and under --sample.
+http_requests=${HTTP_REQUESTS:-20000}
+server="$build/tests/targets/httpserver"
+# http_run MODE: one server run (MODE untraced | exact | sample); the client's line goes to $work/out.
+http_run() {
+  local mode=$1 pidfile="$work/http.port" pid
+  rm -f "$pidfile"
+  case $mode in
+    untraced) "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
+    exact) "$goretain" --format json -o "$work/http.json" -- "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
+    sample) "$goretain" --sample --format json -o "$work/http.json" -- "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
+  esac
+  pid=$!
+  for ((i = 0; i < 500 && ! -s $pidfile; i++)); do sleep 0.02; done
+  "$server" -load "http://127.0.0.1:$(cat "$pidfile")/orders?n=20" -requests "$http_requests" >"$work/out"
+  kill -INT "$pid"  # goretain passes it on to the server and writes its final report
+  wait "$pid" || true
+}
+for m in untraced exact sample; do : >"$work/http.$m"; done
+for ((r = 1; r <= runs; r++)); do
+  for m in untraced sample exact; do
+    http_run "$m"
+    sed -n 's/.*rps=\([0-9.]*\) p99_us=\([0-9]*\).*/\1 \2/p' "$work/out" >>"$work/http.$m"
+  done
+done
+printf "\n%-16s %12s %12s\n" "http server" "req/s" "p99 (us)"
+for m in untraced exact sample; do
+  printf "%-16s %12.0f %12.0f\n" "$m" "$(awk '{print $1}' "$work/http.$m" | median)" \
+    "$(awk '{print $2}' "$work/http.$m" | median)"
+done
+for m in exact sample; do
+  t=$(paste "$work/http.untraced" "$work/http.$m" | awk '{print $1 / $3}' | median)
+  p=$(paste "$work/http.untraced" "$work/http.$m" | awk '{print $4 / $2}' | median)
+  awk -v m="$m" -v t="$t" -v p="$p" -v n="$(wc -l <"$work/http.$m")" 'BEGIN {
+    printf "http %s: median paired throughput ratio untraced/traced %.4f (%+.2f%% slower), p99 latency ratio %.3f (%d runs)\n",
+      m, t, (t - 1) * 100, p, n}'
 done
