@@ -24,7 +24,7 @@
 # this script mounts for the naive runs if it is not mounted, and unmounts again)
 # Environment: GORETAIN_BENCH_BUILD_DIR (default build-release); GORETAIN_BENCH_SKIP_BUILD=1 uses
 # that build as it is; GORETAIN_BENCH_SKIP_NAIVE=1 leaves bpftrace out (its columns then read as
-# untraced).
+# untraced); GORETAIN_BENCH_MODES (below) picks goretain's modes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
@@ -39,6 +39,11 @@ trap cleanup EXIT
 
 [[ $(id -u) -eq 0 ]] || { echo "bench-overhead: run as root" >&2; exit 1; }
 skip_naive=${GORETAIN_BENCH_SKIP_NAIVE:-0}
+# goretain's modes, in the order each round runs them (sample = --sample, goretain = the default
+# exact mode, noret = --no-retained); GORETAIN_BENCH_MODES=sample measures --sample alone.
+modes=${GORETAIN_BENCH_MODES:-sample goretain noret}
+# The batch workloads to run before the HTTP server (GORETAIN_BENCH_WORKLOADS="" : the server only).
+workloads=${GORETAIN_BENCH_WORKLOADS-churn esbuild}
 export GOCACHE="$build/go/cache" GOPATH="$build/go/path" GOFLAGS=-buildvcs=false
 export GORETAIN_NPM_DIR="${GORETAIN_NPM_DIR:-$build/npm}" npm_config_cache="$build/npm/.cache"
 if [[ ${GORETAIN_BENCH_SKIP_BUILD:-0} != 1 ]]; then
@@ -90,16 +95,16 @@ declare -A cmd
 cmd[churn]="$churn -rounds 200000 -heap $work/churn.heap"
 cmd[esbuild]="$esbuild --bundle $work/project/index.js --outfile=$work/out.js --log-level=info"
 
-for w in churn esbuild; do
+for w in $workloads; do
   bin=${cmd[$w]%% *}
   probes=$(naive_probes "$bin")
   : >"$work/$w.untraced" >"$work/$w.naive"
-  for m in goretain noret sample; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
+  for m in $modes; do : >"$work/$w.$m" >"$work/$w.$m.events" >"$work/$w.$m.cpu"; done
   for ((r = 1; r <= runs; r++)); do
     ${cmd[$w]} >"$work/out" 2>&1
     workload_ms "$w" "$work/out" >>"$work/$w.untraced"
 
-    for m in sample goretain noret; do  # --sample right after the untraced run it is paired with
+    for m in $modes; do  # --sample right after the untraced run it is paired with
       flags=()
       [[ $m == noret ]] && flags=(--no-retained)
       [[ $m == sample ]] && flags=(--sample)
@@ -120,9 +125,9 @@ done
 
 printf "\n%-11s %10s %10s %10s %9s %9s %10s %12s %10s %12s\n" workload untraced goretain naive \
   slow_gr slow_nv events "us/event" "gr/naive" "events/cpu-s"
-for w in churn esbuild; do
+for w in $workloads; do
   u=$(median <"$work/$w.untraced"); n=$(median <"$work/$w.naive")
-  for m in goretain noret sample; do
+  for m in $modes; do
     g=$(median <"$work/$w.$m")
     ev=$(awk '{print $1}' "$work/$w.$m.events" | median)
     drops=$(awk '{s+=$2} END {print s+0}' "$work/$w.$m.events")
@@ -146,7 +151,7 @@ echo "events/cpu-s = events handled per second of goretain's own CPU (its usersp
 echo "-s rows: goretain --sample (the runtime's own heap sampler, 512 KiB; goal: slow_gr <= 1.01x)"
 # The sampled mode's cost, run by run: each traced run against the untraced run just before it
 # (interleaved), so a drift of the machine's load over the benchmark cancels out.
-for w in churn esbuild; do
+for w in $workloads; do
   m=$(paste "$work/$w.untraced" "$work/$w.sample" | awk '{print $2 / $1}' | median)
   awk -v w="$w" -v m="$m" -v n="$(wc -l <"$work/$w.sample")" \
     'BEGIN {printf "%s --sample: median paired ratio %.4f over %d runs (%+.2f%%)\n", w, m, n, (m - 1) * 100}'
@@ -155,37 +160,55 @@ done
 # A real HTTP server (tests/targets/httpserver, net/http with net/http/pprof) under a bounded
 # loopback load: its own client, in another process, sends HTTP_REQUESTS requests over 4
 # keep-alive connections as fast as the server answers and reports throughput and p99 latency.
-# Interleaved runs: the server untraced, under goretain's exact mode, and under --sample.
+# As in production, goretain attaches to the running server (--pid): each round starts one server
+# and loads it untraced, then with goretain --sample attached, then (unless left out of
+# GORETAIN_BENCH_MODES) with the exact mode attached, detaching in between. The same process in
+# every mode: no difference of start-up or memory layout between the figures compared.
 http_requests=${HTTP_REQUESTS:-20000}
 server="$build/tests/targets/httpserver"
-# http_run MODE: one server run (MODE untraced | exact | sample); the client's line goes to $work/out.
-http_run() {
-  local mode=$1 pidfile="$work/http.port" pid
-  rm -f "$pidfile"
-  case $mode in
-    untraced) "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
-    exact) "$goretain" --format json -o "$work/http.json" -- "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
-    sample) "$goretain" --sample --format json -o "$work/http.json" -- "$server" -serve -portfile "$pidfile" 2>/dev/null & ;;
-  esac
-  pid=$!
-  for ((i = 0; i < 500 && ! -s $pidfile; i++)); do sleep 0.02; done
-  "$server" -load "http://127.0.0.1:$(cat "$pidfile")/orders?n=20" -requests "$http_requests" >"$work/out"
-  kill -INT "$pid"  # goretain passes it on to the server and writes its final report
-  wait "$pid" || true
+http_port=""
+# http_load: one load on the running server; the client's line goes to $work/out.
+http_load() {
+  "$server" -load "http://127.0.0.1:$http_port/orders?n=20" -requests "$http_requests" >"$work/out"
 }
-for m in untraced exact sample; do : >"$work/http.$m"; done
+# http_traced FLAGS...: goretain FLAGS --pid SERVER attached for one load, then stopped.
+http_traced() {
+  local gr
+  "$goretain" "$@" --format json -o "$work/http.json" --pid "$server_pid" 2>"$work/http.err" &
+  gr=$!
+  for ((i = 0; i < 1500; i++)); do grep -q "probes attached" "$work/http.err" && break; sleep 0.02; done
+  http_load
+  kill -TERM "$gr"  # goretain writes its final report and detaches; the server keeps running
+  wait "$gr" || true
+}
+http_modes="untraced sample"
+[[ " $modes " == *" goretain "* ]] && http_modes+=" exact"
+for m in $http_modes; do : >"$work/http.$m"; done
 for ((r = 1; r <= runs; r++)); do
-  for m in untraced sample exact; do
-    http_run "$m"
+  rm -f "$work/http.port"
+  "$server" -serve -portfile "$work/http.port" 2>/dev/null &
+  server_pid=$!
+  for ((i = 0; i < 500; i++)); do [[ -s $work/http.port ]] && break; sleep 0.02; done
+  http_port=$(cat "$work/http.port")
+  http_load  # warm-up, not counted
+  for m in $http_modes; do
+    case $m in
+      untraced) http_load ;;
+      sample) http_traced --sample ;;
+      exact) http_traced ;;
+    esac
     sed -n 's/.*rps=\([0-9.]*\) p99_us=\([0-9]*\).*/\1 \2/p' "$work/out" >>"$work/http.$m"
   done
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
 done
 printf "\n%-16s %12s %12s\n" "http server" "req/s" "p99 (us)"
-for m in untraced exact sample; do
+for m in $http_modes; do
   printf "%-16s %12.0f %12.0f\n" "$m" "$(awk '{print $1}' "$work/http.$m" | median)" \
     "$(awk '{print $2}' "$work/http.$m" | median)"
 done
-for m in exact sample; do
+for m in ${http_modes#untraced }; do
+  echo "http $m, per run (untraced req/s, p99 us | traced req/s, p99 us): $(paste -d' ' "$work/http.untraced" "$work/http.$m" | tr '\n' ';')"
   t=$(paste "$work/http.untraced" "$work/http.$m" | awk '{print $1 / $3}' | median)
   p=$(paste "$work/http.untraced" "$work/http.$m" | awk '{print $4 / $2}' | median)
   awk -v m="$m" -v t="$t" -v p="$p" -v n="$(wc -l <"$work/http.$m")" 'BEGIN {
