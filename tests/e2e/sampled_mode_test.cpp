@@ -42,6 +42,10 @@ TEST_F(SampledMode, TargetExitingMidReadLeavesAFinalReport) {
   ASSERT_TRUE(TraceToEnd({Target("sampled"), "-scale", "2"}, {"--sample"}, &t, &report, 60s));
   EXPECT_EQ(report["mode"], "sampled");
   EXPECT_EQ(report["sample_rate"], 512 * 1024) << "read from the live process";
+  // The sampler's three probes (mProf_Malloc, freeSpecial, gcMarkTermination), none of the exact
+  // mode's allocation probes.
+  EXPECT_NE(t.goretain.Stderr().find(": 3 probes attached"), std::string::npos)
+      << t.goretain.Stderr();
   int64_t samples = 0;
   for (const auto& c : report["callsites"]) {
     EXPECT_NE(c["kind"], "other") << "other kinds only with --kinds all";
