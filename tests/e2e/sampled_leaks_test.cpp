@@ -4,6 +4,8 @@
 // flagged within 60 s, every scenario has a flagged line, and no control line is ever flagged
 // in two minutes - the sampling-error margin keeps the sampler's noise from looking like a leak.
 // All thirteen programs run at once, each traced by its own goretain (about 2.5 minutes).
+#include <cstdio>
+
 #include "harness.h"
 #include "retention_scenarios.h"
 
@@ -40,11 +42,13 @@ void ExpectSampledLeaksFlagged(const std::string& target, const std::vector<json
   EXPECT_EQ(last["mode"], "sampled");
   const double elapsed = last["elapsed_s"].get<double>();
   int flagged = 0;
+  double first_flag = -1;
   for (const Marker& m : Markers(target, "leak")) {
     const json* site = FindCallsite(last, m.kind, m.function, m.line);
     if (!site) continue;  // a small line the sampler may not have hit
     const double flagged_at = FlaggedAt(reports, m);
     if (flagged_at >= 0) flagged++;
+    if (flagged_at >= 0 && (first_flag < 0 || flagged_at < first_flag)) first_flag = flagged_at;
     const double rate = (*site)["retained_bytes"].get<double>() / elapsed;
     if (!m.steps && rate >= kMustFlagBytesPerS) {
       EXPECT_GE(flagged_at, 0) << m.kind << " " << m.label << " line " << m.line
@@ -52,6 +56,8 @@ void ExpectSampledLeaksFlagged(const std::string& target, const std::vector<json
     }
   }
   EXPECT_GE(flagged, 1) << "no leaking line flagged\n" << DescribeCallsites(last, 40);
+  std::printf("%s: %d leaking line(s) flagged, the first after %.1f s\n", target.c_str(), flagged,
+              first_flag);
 }
 
 void ExpectSampledNeverFlagged(const std::string& target, const std::vector<json>& reports) {
