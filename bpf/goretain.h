@@ -34,6 +34,12 @@ enum gr_kind {
   GR_KIND_SLICE_GROW = 3, /* append grew the backing array */
   GR_KIND_GC = 4,         /* a garbage collection cycle completed (not a call site) */
   GR_KIND_SLICE_MAKE = 5, /* make([]T, n[, m]) on the heap */
+  /* --sample: the runtime sampled a heap allocation (mProf_Malloc); userspace tells its kind
+   * from the runtime frames of its stack. */
+  GR_KIND_SAMPLE = 6,
+  /* --sample: the sweeper freed a special record (freeSpecial); userspace keeps those of
+   * profiled objects (deref[] holds the special's first words, with its kind byte). */
+  GR_KIND_SAMPLE_FREE = 7,
 };
 
 /* General-purpose registers, as userspace names them to the BPF program (gr_probe_spec.value_reg). */
@@ -77,6 +83,10 @@ enum gr_func {
   /* makeslicecopy(et *_type, tolen, fromlen int, from unsafe.Pointer): m := make([]T, n);
    * copy(m, s) of pointerful elements (pointer-free ones call mallocgc directly). */
   GR_FUNC_MAKESLICECOPY = 20,
+  /* --sample: mProf_Malloc(p, size) up to go1.22, mProf_Malloc(mp, p, size) from go1.23. */
+  GR_FUNC_MPROF_MALLOC = 21,
+  /* --sample: freeSpecial(s *special, p unsafe.Pointer, size uintptr), every release. */
+  GR_FUNC_FREE_SPECIAL = 22,
 };
 
 /* Argument layouts that changed between Go releases. */

@@ -98,8 +98,8 @@ TEST_F(ContainerImageTest, AgentImageUnderRuncReportsAGoContainerOfThePod) {
 
   // The agent, as the DaemonSet runs it, selecting the pod's cgroup.
   ts::BundleConfig agent;
-  agent.args = {"/usr/bin/goretain", "agent", "--cgroup", "/kubepods/besteffort/pod" + pod_uid,
-                "-f", "json"};
+  agent.args = {"/usr/bin/goretain", "agent", "--exact", "--cgroup",
+                "/kubepods/besteffort/pod" + pod_uid, "-f", "json"};
   agent.env.push_back("NODE_NAME=test-node");
   agent.host_pid = true;
   agent.capabilities = DaemonSetCapabilities();
@@ -148,8 +148,7 @@ TEST_F(ContainerImageTest, AgentImageUnderRuncReportsAGoContainerOfThePod) {
   EXPECT_EQ(objects("slice.grow", "once", target_pid), 60) << DescribeCallsites(report);
   EXPECT_EQ(objects("slice.grow", "once", exec_pid), 7)
       << DescribeCallsites(report) << runc_agent.Stderr() << report["events"].dump();
-  // The labels come from the container's cgroup path and its bundle's annotations.
-  EXPECT_FALSE(report["targets"][0]["labels"].empty()) << report["targets"][0].dump();
+  EXPECT_FALSE(report["targets"][0]["labels"].empty()) << report["targets"][0].dump();  // cgroup
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
   Process before(pod.Wrap(Counts(gate_before, 10, 20, 30), container));
   ASSERT_TRUE(RunsExecutable(before.pid(), Target("counts")));
 
-  Process goretain = Goretain({"agent", "--cgroup", pod.path(), "-f", "json", "-v"});
+  Process goretain = Goretain({"agent", "--exact", "--cgroup", pod.path(), "-f", "json", "-v"});
   ASSERT_TRUE(goretain.WaitForStderr("new ones attached as they start")) << goretain.Describe();
   EXPECT_NE(goretain.Stderr().find("tracing pid " + std::to_string(before.pid()) + " ("),
             std::string::npos) << goretain.Describe();
@@ -141,7 +141,7 @@ TEST_F(FollowTest, AttachesGoProcessesAsTheyStartInTheCgroupAndKeepsExitedOnesFi
 TEST_F(FollowTest, AnExecutableGoretainRefusesIsSaidOnceHoweverManyProcessesRunIt) {
   TestCgroup pod("follow-refused");
   const std::string container = pod.MakeChild("ctr");
-  Process goretain = Goretain({"agent", "--cgroup", pod.path(), "-f", "json", "-v"});
+  Process goretain = Goretain({"agent", "--exact", "--cgroup", pod.path(), "-f", "json", "-v"});
   ASSERT_TRUE(goretain.WaitForStderr("new ones attached as they start")) << goretain.Describe();
   const fs::path refused = CountsClaimingVersion(tmp_.path(), "go1.29.8");
   Process refused1(pod.Wrap({refused.string(), "-wait", (tmp_ / "never").string()}, container));

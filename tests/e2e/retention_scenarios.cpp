@@ -12,9 +12,12 @@ std::vector<std::string> ProgramArgv(const std::string& target,
   return argv;
 }
 
-std::vector<std::string> GoretainArgs(const fs::path& out, int seconds) {
-  return {"--retained", "--format", "json", "--interval", "1", "--duration",
-          std::to_string(seconds), "--output", out.string()};
+std::vector<std::string> GoretainArgs(const fs::path& out, int seconds,
+                                      const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"--retained", "--format", "json", "--interval", "1",
+                                   "--duration", std::to_string(seconds), "--output", out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
 }
 
 // After goretain's window: it exited 0 and the program still runs (then stops on SIGTERM).
@@ -67,7 +70,7 @@ std::vector<std::vector<json>> ScenariosTest::TraceScenarios(
     runs[i].gate = dir / "go";
     runs[i].out = dir / "reports.jsonl";
     runs[i].t = StartGated(runs[i].gate, ProgramArgv(s.target, s.extra),
-                           GoretainArgs(runs[i].out, s.seconds));
+                           GoretainArgs(runs[i].out, s.seconds, s.goretain_extra));
   }
   // Open each gate as soon as its goretain is attached (its --duration runs from then).
   const auto deadline = std::chrono::steady_clock::now() + kTimeout;

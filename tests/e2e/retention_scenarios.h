@@ -33,6 +33,7 @@ struct Scenario {
   std::string target;
   std::vector<std::string> extra;
   int seconds;
+  std::vector<std::string> goretain_extra = {};  // more goretain options (--sample)
 };
 
 // Starts `target` (with `extra` flags) with frequent GCs (GOGC=20: the runtime's 4 MiB minimum

@@ -26,6 +26,9 @@ CLI::App* AddAgentCommand(CLI::App& app, TraceOptions& t, AgentArgs& args) {
       ->allow_extra_args(false);
   agent->add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
   agent->add_flag("--no-retained", args.no_retained, "allocations only: no retained bytes");
+  agent->add_flag("--exact", args.exact,
+                  "exact mode: probe every map and slice allocation (an investigation); the agent "
+                  "rides the runtime's heap sampler by default (--sample)");
   agent->add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
   // --listen and --metrics-top are added beside these by cli/options.cpp (AddListenOptions).
   return agent;
@@ -45,8 +48,9 @@ std::optional<std::string> FinishAgentOptions(const AgentArgs& args, TraceOption
   if (!args.outputs.empty()) t.output_path = args.outputs[0];
   if (t.format == OutputFormat::kPprof && t.output_path.empty()) return "-f pprof needs -o FILE";
   t.retained = !args.no_retained;
-  // TODO(merge: branch `sampler`): the agent's default becomes sampled mode (--sample); until
-  // then it traces in exact mode, which costs every allocation a probe hit.
+  // Left attached for days: sampled mode, whose cost is the runtime's own sampling; --exact for
+  // an investigation.
+  t.sample = !args.exact;
   return std::nullopt;
 }
 

@@ -20,6 +20,7 @@ struct AgentArgs {
   std::vector<std::string> formats;
   std::vector<std::string> outputs;
   bool no_retained = false;
+  bool exact = false;  // --exact: every allocation (the agent samples by default)
 };
 
 // Registers the `agent` subcommand on `app`; its options land in `t` and `args`.

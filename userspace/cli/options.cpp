@@ -55,6 +55,7 @@ struct TraceArgs {
   std::vector<std::string> outputs;
   bool retained_flag = false, no_retained = false;
   std::string listen;  // --listen ADDR:PORT, parsed after the rest
+  std::string kinds;
 };
 
 // The options of trace mode (goretain --pid PID / -- COMMAND).
@@ -106,6 +107,15 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
       ->excludes(retained_opt);
   app.add_flag("--assigns", t.assigns,
                "also count map inserts per call site (probes every runtime.mapassign call: costly)");
+  // Production mode (issue 12): the runtime's own heap sampler instead of every allocation.
+  app.add_flag("--sample", t.sample,
+               "sampled mode: ride the Go runtime's heap-profile sampler (runtime.MemProfileRate, "
+               "512 KiB by default) instead of probing every allocation; figures are estimates "
+               "(~1% cost instead of x20 on allocation-heavy code)");
+  app.add_option("--kinds", args.kinds,
+                 "with --sample: 'all' also reports other heap objects (kind `other`); "
+                 "default: maps and slices only")
+      ->check(CLI::IsMember({"maps-slices", "all"}));
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
   app.add_option("command", t.command, "command to start traced (after --)");
 }
@@ -169,6 +179,9 @@ std::optional<std::string> FinishTraceMode(const TraceArgs& args, const CLI::App
   }
   if (!ApplyListen(args.listen, r)) return std::nullopt;
   if (auto error = CheckWhatToTrace(t)) return error;
+  t.all_kinds = args.kinds == "all";
+  if (t.all_kinds && !t.sample) return "--kinds all needs --sample";
+  if (t.sample && t.assigns) return "--assigns needs exact mode (not --sample)";
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return "--ringbuf-mb must be a power of two";
   return std::nullopt;
 }

@@ -48,34 +48,52 @@ struct GoRelease {
   bool smooth_slice_growth;     // 1.18+: threshold 256, smooth 2x → 1.25x; 1.17: 1024, 1.25x
   bool growslice_trims_capmem;  // 1.20+: capmem recomputed from the rounded-down capacity for
                                 // element sizes other than 1 and 8
+
+  // The heap profile's sampler (--sample; go-sampler.md §1-§3, checked by disassembly).
+  uint8_t mprof_malloc_p_arg;    // args[] index of mProf_Malloc's p, its size the next one:
+                                 // 0 for (p, size) to 1.22, 1 for (mp, p, size) from 1.23
+  uint8_t special_kind_off;      // runtime.special.kind: 10, 16 from 1.24 (offset is a uintptr)
+  uint8_t special_profile_kind;  // _KindSpecialProfile: 2, 3 in 1.23-1.24, 4 from 1.25
 };
 
 // clang-format off
 inline constexpr GoRelease kGoReleases[] = {
 //  minor  sweepgen arenas  arena_spans u16    alloc mark sweep class state elem limit
 //         hdrs   green_tea            swiss  hmap lf  abi120 smooth trims
+//         sampler: p_arg kind_off profile_kind
     {17, 65832, 65944, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, false, false},
+         false, GreenTea::kNo,      false, 48, 13, false, false, false,
+         0, 10, 2},
     {18, 65840, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, true,  false},
+         false, GreenTea::kNo,      false, 48, 13, false, true,  false,
+         0, 10, 2},
     {19, 65848, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, true,  false},
+         false, GreenTea::kNo,      false, 48, 13, false, true,  false,
+         0, 10, 2},
     {20, 65816, 65904, 1064960, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         false, GreenTea::kNo,      false, 48, 13, true,  true,  true,
+         0, 10, 2},
     {21, 65856, 65944, 1064960, false, 72, 80, 96,  106, 107, 112, 120,
-         false, GreenTea::kNo,      false, 48, 12, true,  true,  true},
+         false, GreenTea::kNo,      false, 48, 12, true,  true,  true,
+         0, 10, 2},
     {22, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true,
+         0, 10, 2},
     {23, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true,
+         1, 10, 3},
     {24, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      true,  56, 13, true,  true,  true},
+         true,  GreenTea::kNo,      true,  56, 13, true,  true,  true,
+         1, 16, 3},
     {25, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kOptIn,   true,  56, 13, true,  true,  true},
+         true,  GreenTea::kOptIn,   true,  56, 13, true,  true,  true,
+         1, 16, 4},
     {26, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true},
+         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true,
+         1, 16, 4},
     {27, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true},
+         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true,
+         1, 16, 4},
 };
 // clang-format on
 

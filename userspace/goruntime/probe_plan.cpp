@@ -508,6 +508,14 @@ Status AddDirectMallocCalls(ProbePlan& plan, const symbols::GoBinary& binary, bo
 
 }  // namespace
 
+Status CheckPlannableRelease(const symbols::GoBinary& binary) {
+  return CheckSupported(binary.build_info().go_version, binary.elf().path());
+}
+
+std::pair<uint64_t, uint64_t> RuntimeCodeRangeOf(const symbols::GoBinary& binary) {
+  return RuntimeCodeRange(binary);
+}
+
 Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts) {
   const symbols::GoVersion& v = binary.build_info().go_version;
   if (auto s = CheckSupported(v, binary.elf().path()); !s) return s.error();

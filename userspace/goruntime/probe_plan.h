@@ -74,6 +74,12 @@ struct PlanOptions {
 // missing), kBadInput (a probe address outside the file's loadable segments).
 Result<ProbePlan> BuildProbePlan(const symbols::GoBinary& binary, const PlanOptions& opts = {});
 
+// The checks every plan shares (the sampler's too, goruntime/sampler_plan.h): kUnsupported for a
+// Go release outside the supported range or of unknown version; and the link-time range of the
+// runtime's code (gr_probe_spec.runtime_lo/hi).
+Status CheckPlannableRelease(const symbols::GoBinary& binary);
+std::pair<uint64_t, uint64_t> RuntimeCodeRangeOf(const symbols::GoBinary& binary);
+
 struct ReturnValueProbe;
 // Adds a probe at `rv` in `fn` that completes plan.probes[alloc_index]'s pending event with the
 // allocated object's address (the allocation probe gets GR_PROBE_STASH). `frame_sp_delta`: only

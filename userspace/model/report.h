@@ -16,6 +16,7 @@ enum class Kind : uint8_t {
   kMapGrow,    // a map's next tables or buckets (growth, overflow, clone)
   kSliceGrow,  // append beyond capacity (growslice)
   kSliceMake,  // make([]T, n[, m]) on the heap (makeslice, makeslicecopy)
+  kOther,      // --sample --kinds all: any other heap object the runtime sampled (new(T), strings)
 };
 
 // "map.make" | "map.grow" | "slice.grow" | "slice.make": the names the JSON, the table and the
@@ -26,6 +27,7 @@ inline const char* KindName(Kind kind) {
     case Kind::kMapGrow: return "map.grow";
     case Kind::kSliceGrow: return "slice.grow";
     case Kind::kSliceMake: return "slice.make";
+    case Kind::kOther: return "other";
   }
   return "unknown";
 }
@@ -72,6 +74,13 @@ struct TargetLabels {
   bool operator==(const TargetLabels&) const = default;
 };
 
+// --sample: the runtime's own samples behind a row's estimates (as Go's heap profile counts
+// them): sampled allocations, and those not freed as of the last GC cycle.
+struct SampleCounts {
+  uint64_t alloc_objects = 0;
+  uint64_t inuse_objects = 0;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -92,6 +101,8 @@ struct CallsiteRow {
   std::vector<RetainedPoint> retained_history;
   static constexpr size_t kMaxRetainedHistory = 64;
   std::vector<SourceFrame> stack;  // frames beyond `site`, outward (--stack-depth)
+  // --sample: the raw samples; the figures above are then estimates unsampled from them.
+  std::optional<SampleCounts> samples;
   // For pprof: the executable (a ReportTarget's exe) and the stack as PCs, the call site's first
   // (its frames start at `site`: runtime frames inlined into it are left out), then deeper ones.
   // One PC of the row's first part when several PCs share the row's source line.
@@ -118,6 +129,10 @@ struct ReportTarget {
 };
 
 struct Report {
+  // "exact": every map and slice allocation probed; "sampled" (--sample): the runtime's heap
+  // profile samples, unsampled at `sample_rate` (runtime.MemProfileRate) bytes.
+  std::string mode = "exact";
+  std::optional<uint64_t> sample_rate;
   double elapsed_s = 0;
   int64_t unix_time_ns = 0;  // wall clock when the report was built (its start: minus elapsed_s)
   std::vector<ReportTarget> targets;

@@ -24,6 +24,8 @@ Json LabelsJson(const TargetLabels& l) {
 std::string RenderJson(const Report& r, size_t top) {
   Json j;
   j["schema"] = "goretain.report/v1";
+  j["mode"] = r.mode;
+  if (r.sample_rate) j["sample_rate"] = *r.sample_rate;
   j["elapsed_s"] = std::round(r.elapsed_s * 100) / 100;
   Json targets = Json::array();
   for (const auto& t : r.targets) {
@@ -70,6 +72,10 @@ std::string RenderJson(const Report& r, size_t top) {
         {"pid", c.pid},
         {"labels", LabelsJson(c.labels)},
     });
+    if (c.samples) {
+      sites.back()["samples"] = Json{{"alloc_objects", c.samples->alloc_objects},
+                                     {"inuse_objects", c.samples->inuse_objects}};
+    }
   }
   j["callsites"] = std::move(sites);
   return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";

@@ -43,6 +43,12 @@ std::string RenderTable(const Report& r, size_t top) {
   for (const auto& t : r.targets) {
     out += fmt::format("goretain: pid {} {} ({}){}\n", t.pid, t.exe, t.go_version, Where(t));
   }
+  if (r.sample_rate) {
+    out += fmt::format("mode: sampled (estimates from the runtime's heap samples, 1 per {} "
+                       "allocated)\n", HumanBytes(*r.sample_rate));
+  } else {
+    out += fmt::format("mode: {}\n", r.mode);
+  }
   out += fmt::format("elapsed {:.1f}s, {} GC cycles, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
                      r.elapsed_s, r.gc_cycles.value_or(0), r.events_received, r.events_dropped, r.tracer_cpu_s,
                      r.tracer_max_rss_kb / 1024);

@@ -43,19 +43,26 @@ Report BuildSessionReport(const ReportInputs& in) {
   r.events_received = in.aggregator->received();
   r.gc_cycles = in.aggregator->gc_cycles();
   r.events_dropped = in.events_dropped;
-  r.callsites = in.aggregator->Rows();
-  // Every row carries its process's labels (for metrics and per-pod views).
-  std::unordered_map<int, const TargetLabels*> labels;
-  for (const ReportTarget& t : r.targets) labels[t.pid] = &t.labels;
-  for (CallsiteRow& row : r.callsites) {
-    if (auto it = labels.find(row.pid); it != labels.end()) row.labels = *it->second;
-  }
+  if (!in.sampler) r.callsites = in.aggregator->Rows();
   AddTracerCost(r);
   r.assigns_counted = in.assigns_counted;
   r.liveness_checks = in.retention->checks();
   r.tracked_objects = in.retention->tracked_objects();
   r.liveness_last_check_ms = in.retention->last_check_seconds() * 1000;
   r.liveness_max_check_ms = in.retention->max_check_seconds() * 1000;
+  if (in.sampler) {
+    r.mode = "sampled";
+    r.sample_rate = in.sampler->ReportedRate().value_or(SampleAggregator::kDefaultRate);
+    r.events_received = in.sampler->received();
+    r.gc_cycles = in.sampler->gc_cycles();
+    r.callsites = in.sampler->Rows();
+  }
+  // Every row carries its process's labels (for metrics and per-pod views).
+  std::unordered_map<int, const TargetLabels*> labels;
+  for (const ReportTarget& t : r.targets) labels[t.pid] = &t.labels;
+  for (CallsiteRow& row : r.callsites) {
+    if (auto it = labels.find(row.pid); it != labels.end()) row.labels = *it->second;
+  }
   return r;
 }
 

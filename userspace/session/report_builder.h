@@ -8,6 +8,7 @@
 #include "symbols/elf_file.h"
 #include "userspace/analysis/aggregator.h"
 #include "userspace/analysis/retention.h"
+#include "userspace/analysis/sample_aggregator.h"
 #include "userspace/model/report.h"
 
 namespace goretain {
@@ -16,6 +17,8 @@ struct ReportInputs {
   double elapsed_s = 0;
   const std::vector<ReportTarget>* targets = nullptr;
   const Aggregator* aggregator = nullptr;
+  // --sample: the rows and figures come from here instead of `aggregator`.
+  const SampleAggregator* sampler = nullptr;
   const RetentionTracker* retention = nullptr;
   uint64_t events_dropped = 0;
   bool assigns_counted = false;

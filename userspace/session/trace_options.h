@@ -36,6 +36,11 @@ struct TraceOptions {
   bool assigns = false;                   // --assigns: probe every map insert
   bool retained = true;                   // retained bytes after GC, leak signal (--no-retained: off)
   bool verbose = false;
+  // --sample: ride the Go runtime's own heap-profile sampler (estimates, ~1% cost) instead of
+  // probing every map and slice allocation (exact figures).
+  bool sample = false;
+  // --kinds all: with --sample, also report heap objects of other kinds (`other`).
+  bool all_kinds = false;
   // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
   // here every `live_period_s` while tracing, and the final one at the end. Not owned.
   LiveReport* live = nullptr;

@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 
+#include "userspace/goruntime/sampler_plan.h"
+#include "userspace/process/mem_profile_rate.h"
 #include "userspace/session/plan_progress.h"
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
@@ -93,17 +95,19 @@ Result<TracedBinary*> TraceSession::LoadExecutable(const ProcessInfo& info) {
   }
   if (auto s = CheckNotInterrupted(StopCause()); !s) return s.error();  // parsing is the slow part
   StatusLine status;
-  auto plan = BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
-                                                /*caller_completions=*/tracer_->multi_links(),
-                                                PlanProgressOn(status, info.exe_path)});
+  auto plan = opts_.sample
+                  ? BuildSamplerPlan(**bin)
+                  : BuildProbePlan(**bin, PlanOptions{opts_.assigns, opts_.retained,
+                                                      /*caller_completions=*/tracer_->multi_links(),
+                                                      PlanProgressOn(status, info.exe_path)});
   status.Clear();
   if (!plan) return plan.error();
   spdlog::debug("{}", plan->Describe());
   const symbols::GoVersion version = (*bin)->build_info().go_version;
   GoAllocModel model(version, plan->swiss_maps);
   std::optional<HeapLayout> heap;
-  if (!opts_.retained) {
-    // allocation figures only
+  if (!opts_.retained || opts_.sample) {
+    // allocation figures only, or the sampler's own frees (no heap reader)
   } else if (auto layout = HeapLayout::For(**bin)) {
     heap = *layout;
   } else {
@@ -128,6 +132,11 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started,
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
+  if (sampler_) {
+    if (auto s = AddSampledProcess(TracedProcess{pid, *traced, *bias}, runtime_started); !s) {
+      return s;
+    }
+  }
   uint64_t sweepgen_addr = 0;
   if (const auto& heap = (*traced)->heap) {
     if (!runtime_started) {
@@ -221,6 +230,47 @@ Status TraceSession::AttachSelection() {
   return Ok{};
 }
 
+Status TraceSession::AddSampledProcess(const TracedProcess& p, bool runtime_started) {
+  std::optional<uint64_t> rate;
+  if (runtime_started) {
+    auto read = ReadMemProfileRate(p.pid, p.binary->binary->elf(), p.load_bias);
+    if (!read && read.error().code == ErrorCode::kUnsupported) {
+      // A stripped binary: its rate cannot be found (yet); Go's default is the likely one.
+      spdlog::warn("{}; assuming Go's default of 512 KiB (if the program cannot write a heap "
+                   "profile, its runtime samples nothing and the report stays empty)",
+                   read.error().message);
+      sampler_->AddProcess(p, SampleAggregator::kDefaultRate);
+      return Ok{};
+    }
+    if (!read) return read.error();
+    if (*read == 0) {
+      return MakeError(ErrorCode::kBadInput,
+                       fmt::format("pid {} has heap profiling switched off (runtime.MemProfileRate "
+                                   "is 0: nothing in {} can write a heap profile), so --sample "
+                                   "would see nothing (hint: trace it without --sample)",
+                                   p.pid, p.binary->exe_path));
+    }
+    rate = *read;
+  }
+  sampler_->AddProcess(p, rate);
+  return Ok{};
+}
+
+void TraceSession::ReadPendingSampleRates() {
+  if (!sampler_) return;
+  for (const TracedProcess& p : sampler_->ProcessesWithoutRate()) {
+    auto rate = ReadMemProfileRate(p.pid, p.binary->binary->elf(), p.load_bias);
+    if (!rate && rate.error().code == ErrorCode::kUnsupported) {
+      spdlog::warn("{}; assuming Go's default of 512 KiB", rate.error().message);
+      sampler_->SetRate(p.pid, SampleAggregator::kDefaultRate);
+      continue;
+    }
+    if (!rate) continue;  // exited: the default rate stands
+    if (*rate == 0) spdlog::warn("pid {}: runtime.MemProfileRate is 0: no heap samples", p.pid);
+    sampler_->SetRate(p.pid, *rate);
+  }
+}
+
 Status TraceSession::Setup() {
   // BPF first: without privileges nothing else is worth doing.
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
@@ -231,8 +281,20 @@ Status TraceSession::Setup() {
   cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 8 + opts_.stack_depth);
   cfg.extra_frames = opts_.stack_depth;
   cfg.ringbuf_bytes = uint64_t{opts_.ringbuf_mb} << 20;
+  if (opts_.sample) {
+    sampler_ = std::make_unique<SampleAggregator>(opts_.stack_depth, opts_.all_kinds);
+    // The sampler's stacks climb out of profilealloc and mallocgc's per-size paths too.
+    cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 16 + opts_.stack_depth);
+  }
   Aggregator* agg = aggregator_.get();
-  auto tracer = BpfTracer::Create(cfg, [agg](const gr_event& e, size_t size) { agg->OnEvent(e, size); });
+  SampleAggregator* smp = sampler_.get();
+  auto tracer = BpfTracer::Create(cfg, [agg, smp](const gr_event& e, size_t size) {
+    if (smp) {
+      smp->OnEvent(e, size);
+    } else {
+      agg->OnEvent(e, size);
+    }
+  });
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
   if (auto s = CheckNotInterrupted(StopCause()); !s) return s;
@@ -271,6 +333,8 @@ Report TraceSession::BuildReport() {
   in.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   in.targets = &targets_;
   in.aggregator = aggregator_.get();
+  ReadPendingSampleRates();
+  in.sampler = sampler_.get();
   in.retention = &retention_;
   in.events_dropped = tracer_->ReadCounters().dropped;
   in.assigns_counted = opts_.assigns;
@@ -284,7 +348,8 @@ Status TraceSession::EmitReport() {
 }
 
 void TraceSession::CheckRetention(bool final) {
-  if (!opts_.retained) return;  // --no-retained: no checks (the report says 0)
+  // --no-retained: no checks (the report says 0); --sample: the sampler's frees instead.
+  if (!opts_.retained || opts_.sample) return;
   const uint64_t cycles = aggregator_->gc_cycles();
   if (cycles == checked_cycles_) return;
   // The GC event comes as marking ends; the heap's bits describe the new cycle only once its

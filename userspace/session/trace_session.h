@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/sample_aggregator.h"
 #include "userspace/kernel/bpf_tracer.h"
 #include "userspace/session/trace_options.h"
 #include "userspace/process/exit_watcher.h"
@@ -56,6 +57,10 @@ class TraceSession {
   Status AttachSelection();
   // An error if a --pid target alive when goretain started exited during the attach.
   Status CheckNamedTargetsAlive() const;
+  // --sample: registers a process with the sampler, its MemProfileRate read now if its runtime
+  // runs (a launched command's is read at the first report). kBadInput if profiling is off.
+  Status AddSampledProcess(const TracedProcess& p, bool runtime_started);
+  void ReadPendingSampleRates();
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.
@@ -72,6 +77,7 @@ class TraceSession {
   RetentionTracker retention_;
   uint64_t checked_cycles_ = 0;
   std::unique_ptr<Aggregator> aggregator_;
+  std::unique_ptr<SampleAggregator> sampler_;  // --sample only
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
   std::vector<ReportTarget> targets_;

@@ -2,12 +2,18 @@
 // built and dropped, slices appended to, a bounded cache) that runs for a fixed amount of work
 // and exits, so its wall time can be compared untraced and traced.
 //
-// Usage: churn [-rounds N]
+// Usage: churn [-rounds N] [-heap FILE]
+//
+// -heap writes the runtime's heap profile at the end. Because the program can write one, the
+// runtime samples its heap at Go's default rate (MemProfileRate 512 KiB) in every run, traced or
+// not, as in a production server that serves /debug/pprof: what goretain --sample rides.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 )
@@ -43,6 +49,7 @@ func handle(i int) int {
 
 func main() {
 	rounds := flag.Int("rounds", 200000, "requests to simulate")
+	heap := flag.String("heap", "", "write the runtime's heap profile here at the end")
 	flag.Parse()
 	start := time.Now()
 	total := 0
@@ -51,4 +58,15 @@ func main() {
 	}
 	// The benchmark reads the workload's own time, so a tracer's attach and detach do not count.
 	fmt.Printf("churn: done %d elapsed_ms=%.1f\n", total, float64(time.Since(start).Microseconds())/1000)
+	if *heap != "" {
+		f, err := os.Create(*heap)
+		if err == nil {
+			err = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
 }

@@ -19,6 +19,9 @@
 //	                      the snapshot is what the program holds from then on
 //	-gc-per-s R           also call runtime.GC() R times a second (0: only the runtime's own
 //	                      collections), to judge a scenario at a high GC rate
+//	-memprofilerate N     runtime.MemProfileRate from the gate on: 1 (the default, set by
+//	                      groundtruth) records every allocation; 524288, Go's own default, is
+//	                      what goretain --sample sees in production
 //
 // Each profile file is written under a temporary name and renamed into place, so a test can poll
 // for it; a line "<name>: profile FILE ops=N elapsed_s=T" on stderr follows each snapshot. With
@@ -68,6 +71,7 @@ func Main(s Scenario) {
 	maxMB := flag.Float64("max-mb", 200, "stop allocating once heap plus goroutine stacks exceed this (MiB)")
 	freeze := flag.Bool("freeze", false, "stop allocating just before the first -profile snapshot")
 	gcPerS := flag.Float64("gc-per-s", 0, "runtime.GC() calls per second (0: none)")
+	memRate := flag.Int("memprofilerate", 1, "runtime.MemProfileRate from the gate on")
 	workers := s.Workers
 	if s.Workers > 1 {
 		flag.IntVar(&workers, "workers", s.Workers, "goroutines performing operations concurrently")
@@ -87,6 +91,7 @@ func Main(s Scenario) {
 		s.Setup()
 	}
 
+	runtime.MemProfileRate = *memRate
 	gate.WaitFor(*wait)
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "%s: pid %d, %d operations/s, %d worker(s)\n", s.Name, os.Getpid(), *rate, workers)
