@@ -82,6 +82,19 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_flag("--assigns", t.assigns,
                "also count map inserts per call site (probes every runtime.mapassign call: costly)");
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
+  // Production mode (issue 12).
+  app.add_flag("--sample", t.sample,
+               "ride the Go runtime's own heap sampler (runtime.MemProfileRate) instead of "
+               "probing every allocation");
+  app.add_flag("--enable-sampling{524288}", t.enable_sampling_bytes,
+               "with --sample, if the target runs with MemProfileRate 0 (it never references "
+               "runtime.MemProfile), set it to BYTES (default 524288) in the target, once: the "
+               "only write goretain ever makes to a target")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-callsites", t.max_callsites,
+                 "distinct call sites kept (default 10000); new ones beyond it are folded into "
+                 "one (other) row per kind, and counted")
+      ->check(CLI::PositiveNumber);
   app.add_option("command", t.command, "command to start traced (after --)");
 }
 
@@ -133,6 +146,7 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   if (pprof && app.get_option("--stack-depth")->count() == 0) t.stack_depth = kPprofStackDepth;
   if (t.pid && !t.command.empty()) return usage_error("give either --pid or a command, not both");
   if (!t.pid && t.command.empty()) return usage_error("nothing to trace: give --pid PID or -- COMMAND");
+  if (t.enable_sampling_bytes && !t.sample) return usage_error("--enable-sampling needs --sample");
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return usage_error("--ringbuf-mb must be a power of two");
   return r;
 }

@@ -48,34 +48,38 @@ struct GoRelease {
   bool smooth_slice_growth;     // 1.18+: threshold 256, smooth 2x → 1.25x; 1.17: 1024, 1.25x
   bool growslice_trims_capmem;  // 1.20+: capmem recomputed from the rounded-down capacity for
                                 // element sizes other than 1 and 8
+
+  // The heap profile (ProfileLayout; go-sampler.md §5): memRecordCycle is {allocs, frees,
+  // alloc_bytes, free_bytes} (32 B) up to 1.26; 1.27 dropped the byte counters (16 B).
+  bool profile_byte_counters;
 };
 
 // clang-format off
 inline constexpr GoRelease kGoReleases[] = {
 //  minor  sweepgen arenas  arena_spans u16    alloc mark sweep class state elem limit
-//         hdrs   green_tea            swiss  hmap lf  abi120 smooth trims
+//         hdrs   green_tea            swiss  hmap lf  abi120 smooth trims  prof_bytes
     {17, 65832, 65944, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, false, false},
+         false, GreenTea::kNo,      false, 48, 13, false, false, false, true},
     {18, 65840, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, true,  false},
+         false, GreenTea::kNo,      false, 48, 13, false, true,  false, true},
     {19, 65848, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, false, true,  false},
+         false, GreenTea::kNo,      false, 48, 13, false, true,  false, true},
     {20, 65816, 65904, 1064960, false, 72, 80, 88,  98,  99,  104, 112,
-         false, GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         false, GreenTea::kNo,      false, 48, 13, true,  true,  true, true},
     {21, 65856, 65944, 1064960, false, 72, 80, 96,  106, 107, 112, 120,
-         false, GreenTea::kNo,      false, 48, 12, true,  true,  true},
+         false, GreenTea::kNo,      false, 48, 12, true,  true,  true, true},
     {22, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true, true},
     {23, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true},
+         true,  GreenTea::kNo,      false, 48, 13, true,  true,  true, true},
     {24, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kNo,      true,  56, 13, true,  true,  true},
+         true,  GreenTea::kNo,      true,  56, 13, true,  true,  true, true},
     {25, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kOptIn,   true,  56, 13, true,  true,  true},
+         true,  GreenTea::kOptIn,   true,  56, 13, true,  true,  true, true},
     {26, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true},
+         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true, true},
     {27, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
-         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true},
+         true,  GreenTea::kDefault, true,  56, 13, true,  true,  true, false},
 };
 // clang-format on
 

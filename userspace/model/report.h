@@ -16,6 +16,7 @@ enum class Kind : uint8_t {
   kMapGrow,    // a map's next tables or buckets (growth, overflow, clone)
   kSliceGrow,  // append beyond capacity (growslice)
   kSliceMake,  // make([]T, n[, m]) on the heap (makeslice, makeslicecopy)
+  kOther,      // any other heap object (new(T), closures, strings...): the runtime's heap profile
 };
 
 // "map.make" | "map.grow" | "slice.grow" | "slice.make": the names the JSON, the table and the
@@ -26,6 +27,7 @@ inline const char* KindName(Kind kind) {
     case Kind::kMapGrow: return "map.grow";
     case Kind::kSliceGrow: return "slice.grow";
     case Kind::kSliceMake: return "slice.make";
+    case Kind::kOther: return "other";
   }
   return "unknown";
 }
@@ -53,6 +55,16 @@ struct StackPc {
   std::vector<SourceFrame> frames;
 };
 
+// What a call site retained before goretain attached: the target's own heap profile (its
+// runtime's profile buckets, as of its last GC), read once at attach. Estimates unsampled as
+// pprof does (1/(1-exp(-avg_size/rate)) per bucket); the raw sample counts beside them. Never
+// added into a row's traced figures.
+struct BeforeAttach {
+  uint64_t inuse_objects = 0, inuse_bytes = 0;  // live as of the target's last GC
+  uint64_t alloc_objects = 0, alloc_bytes = 0;  // allocated since the target started
+  uint64_t inuse_samples = 0, alloc_samples = 0;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -74,6 +86,7 @@ struct CallsiteRow {
   // One PC of the row's first part when several PCs share the row's source line.
   std::string exe;
   std::vector<StackPc> pcs;
+  std::optional<BeforeAttach> before_attach;  // the row's figures from before attach, if any
 };
 
 struct ReportTarget {
@@ -86,6 +99,24 @@ struct ReportTarget {
   uint64_t text_start = 0;
   uint64_t text_limit = 0;
   uint64_t text_file_offset = 0;
+};
+
+// Where the rows' `before_attach` figures come from (one traced process).
+struct BeforeAttachSource {
+  int pid = 0;
+  int64_t mem_profile_rate = 0;     // the target's runtime.MemProfileRate at attach
+  bool profile_reader_linked = false;  // false: the binary cannot write a heap profile, so its
+                                       // runtime disabled profiling (rate 0, nothing sampled)
+  uint64_t buckets = 0;             // profile buckets read
+  bool truncated = false;           // the bucket list was cut at the cap
+  std::string note;                 // one line for people
+};
+
+// --max-callsites: distinct call sites beyond the cap are folded into one "(other)" row per kind.
+struct FoldedCallsites {
+  uint64_t callsites = 0;    // distinct call sites folded (counted exactly up to a bound)
+  bool callsites_at_least = false;  // the count stopped at its bound: at least that many
+  uint64_t allocations = 0;  // allocations folded
 };
 
 struct Report {
@@ -106,6 +137,8 @@ struct Report {
   double liveness_max_check_ms = 0;
   uint64_t tracer_max_rss_kb = 0;
   std::vector<CallsiteRow> callsites;  // leaking rows first, then by alloc_bytes, descending
+  std::optional<BeforeAttachSource> before_attach;  // set when the profile was read at attach
+  FoldedCallsites folded;
 };
 
 }  // namespace goretain

@@ -13,6 +13,22 @@ Json FrameJson(const SourceFrame& f) {
   return Json{{"function", f.function}, {"file", f.file}, {"line", f.line}};
 }
 
+// A row's figures from before attach (the target's own heap profile), or null.
+Json BeforeAttachJson(const std::optional<BeforeAttach>& b) {
+  if (!b) return Json(nullptr);
+  return Json{{"inuse_objects", b->inuse_objects}, {"inuse_bytes", b->inuse_bytes},
+              {"alloc_objects", b->alloc_objects}, {"alloc_bytes", b->alloc_bytes},
+              {"samples", Json{{"inuse_objects", b->inuse_samples},
+                               {"alloc_objects", b->alloc_samples}}}};
+}
+
+Json BeforeAttachSourceJson(const std::optional<BeforeAttachSource>& s) {
+  if (!s) return Json(nullptr);
+  return Json{{"pid", s->pid}, {"mem_profile_rate", s->mem_profile_rate},
+              {"profile_reader_linked", s->profile_reader_linked}, {"buckets", s->buckets},
+              {"truncated", s->truncated}, {"note", s->note}};
+}
+
 }  // namespace
 
 std::string RenderJson(const Report& r, size_t top) {
@@ -60,9 +76,14 @@ std::string RenderJson(const Report& r, size_t top) {
                                {"rate_bytes_per_s", std::round(c.leak->rate_bytes_per_s)}}
                         : Json(nullptr)},
         {"stack", std::move(stack)},
+        {"before_attach", BeforeAttachJson(c.before_attach)},
     });
   }
   j["callsites"] = std::move(sites);
+  j["before_attach"] = BeforeAttachSourceJson(r.before_attach);
+  j["folded"] = Json{{"callsites", r.folded.callsites},
+                     {"callsites_at_least", r.folded.callsites_at_least},
+                     {"allocations", r.folded.allocations}};
   return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "symbols/build_id.h"
+#include "userspace/analysis/before_attach.h"
 
 namespace goretain {
 namespace {
@@ -43,6 +44,9 @@ Report BuildSessionReport(const ReportInputs& in) {
   r.gc_cycles = in.aggregator->gc_cycles();
   r.events_dropped = in.events_dropped;
   r.callsites = in.aggregator->Rows();
+  r.folded = in.aggregator->folded();
+  if (in.before_rows) MergeBeforeAttach(r.callsites, *in.before_rows);
+  if (in.before_source) r.before_attach = *in.before_source;
   AddTracerCost(r);
   r.assigns_counted = in.assigns_counted;
   r.liveness_checks = in.retention->checks();

@@ -30,6 +30,13 @@ struct TraceOptions {
   bool assigns = false;                   // --assigns: probe every map insert
   bool retained = true;                   // retained bytes after GC, leak signal (--no-retained: off)
   bool verbose = false;
+  // Production mode (issue 12): --sample rides the runtime's own heap sampler.
+  bool sample = false;
+  // --enable-sampling[=BYTES]: in --sample mode, a target running with MemProfileRate 0 gets
+  // this rate written once (the only write goretain makes to a target); 0 = not asked.
+  int64_t enable_sampling_bytes = 0;
+  // --max-callsites: distinct call sites kept; the rest folded into one "(other)" row per kind.
+  size_t max_callsites = 10000;
   // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
   // here every `live_period_s` while tracing, and the final one at the end. Not owned.
   LiveReport* live = nullptr;

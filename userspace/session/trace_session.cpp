@@ -8,6 +8,7 @@
 
 
 #include "userspace/session/plan_progress.h"
+#include "userspace/session/profile_at_attach.h"
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
 
@@ -99,6 +100,7 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
   if (!traced) return traced.error();
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
+  if (auto s = ReadProfile(pid, **traced, *bias, runtime_started); !s) return s;
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
   uint64_t sweepgen_addr = 0;
   if (const auto& heap = (*traced)->heap) {
@@ -126,10 +128,23 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started) {
   return Ok{};
 }
 
+Status TraceSession::ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t bias,
+                                 bool runtime_started) {
+  if (!runtime_started) return CheckSamplingAtLaunch(traced, opts_);
+  auto profile = ReadProfileAtAttach(pid, traced, bias, opts_);
+  if (!profile) return profile.error();
+  if (*profile) {
+    before_rows_.insert(before_rows_.end(), (*profile)->rows.begin(), (*profile)->rows.end());
+    before_source_ = (*profile)->source;
+  }
+  return Ok{};
+}
+
 Status TraceSession::Setup() {
   // BPF first: without privileges nothing else is worth doing.
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
-                                             opts_.retained ? &retention_ : nullptr);
+                                             opts_.retained ? &retention_ : nullptr,
+                                             opts_.max_callsites);
   TracerConfig cfg;
   // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
   // evacuate -> newoverflow -> growslice) plus what the user asked for.
@@ -184,6 +199,8 @@ Report TraceSession::BuildReport() {
   in.retention = &retention_;
   in.events_dropped = tracer_->ReadCounters().dropped;
   in.assigns_counted = opts_.assigns;
+  in.before_rows = &before_rows_;
+  in.before_source = &before_source_;
   return BuildSessionReport(in);
 }
 

@@ -40,6 +40,8 @@ class TraceSession {
   Result<TracedBinary*> LoadExecutable(const ProcessInfo& info);
   // `runtime_started`: false for a command stopped right after execve (no Go heap yet).
   Status AttachProcess(pid_t pid, bool runtime_started);
+  // At attach: the target's heap profile (before-attach rows) and, with --sample, its sampling.
+  Status ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t bias, bool runtime_started);
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.
@@ -54,6 +56,8 @@ class TraceSession {
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
   std::vector<ReportTarget> targets_;
+  std::vector<CallsiteRow> before_rows_;  // what the target retained before attach
+  std::optional<BeforeAttachSource> before_source_;
   std::vector<std::string> attached_lines_;  // printed once the whole attach succeeded
   std::optional<LaunchedCommand> command_;
   std::unique_ptr<ExitWatcher> pid_watcher_;
