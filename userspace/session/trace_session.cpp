@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -207,7 +208,13 @@ Report TraceSession::BuildReport() {
 Status TraceSession::EmitReport() {
   auto report = std::make_shared<const Report>(BuildReport());
   if (opts_.live) opts_.live->Publish(report);  // readers see every report the writer sees
-  return writer_.Write(*report);
+  Status written = writer_.Write(*report);
+  report.reset();
+  // Building and rendering a report of thousands of rows is a burst of temporary memory: give
+  // it back to the system, so that over days goretain's RSS follows what it keeps, not its
+  // largest report (scripts/bench-long-run.sh).
+  malloc_trim(0);
+  return written;
 }
 
 void TraceSession::CheckRetention(bool final) {
