@@ -22,7 +22,7 @@ class AgentTest : public E2ETest {};
 
 TEST_F(AgentTest, SigkillLeavesNoProbeAttachedAndTheTargetRunsOn) {
   TestCgroup cgroup("agent-kill");
-  Process agent = Goretain({"agent", "--cgroup", cgroup.path()});
+  Process agent = Goretain({"agent", "--exact", "--cgroup", cgroup.path()});  // leakydemo: no sampler
   ASSERT_TRUE(agent.WaitForStderr("new ones attached as they start")) << agent.Describe();
 
   Process target(cgroup.Wrap({Target("leakydemo"), "-duration", "4s", "-rate", "300"}));

@@ -53,6 +53,16 @@ SYSTEM_OWNERS = [
      "only output/ and cli/ write to stdout"),
 ]
 
+# System calls owned by ONE file, not a room: writing to a target's memory is the single
+# documented exception to "never write to target memory" (--enable-sampling, issue 12), so no
+# other file, even in process/, may do it.
+FILE_OWNERS = [
+    (re.compile(r'\b(process_vm_writev|PTRACE_POKE\w*)\b'),
+     "userspace/process/profile_rate_writer.cpp",
+     "writing to a target's memory belongs to userspace/process/profile_rate_writer.cpp only "
+     "(--enable-sampling)"),
+]
+
 # Vocabulary every room may use: the Result/Error type of library code.
 VOCABULARY = {"symbols/result.h"}
 
@@ -115,6 +125,10 @@ def check(root):
                 continue
             if pattern.search(code):
                 problems.append(f"{path.relative_to(root)}: {why}")
+        rel = path.relative_to(root).as_posix()
+        for pattern, owner, why in FILE_OWNERS:
+            if rel != owner and pattern.search(code):
+                problems.append(f"{rel}: {why}")
     return problems
 
 

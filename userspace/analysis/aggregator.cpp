@@ -252,7 +252,7 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   const bool track_only = (e.flags & GR_PROBE_TRACK_ONLY) != 0;
   // One of makemap's (or hashGrow's) objects: map.grow when a growth function made it.
   if (track_only && IsMapGrowthPath(p, e, chosen)) kind = GR_KIND_MAP_GROW;
-  SiteStats& s = sites_[SiteKey{e.pid, p.binary, pc, type, kind}];
+  SiteStats& s = Site(SiteKey{e.pid, p.binary, pc, type, kind}, /*allocation=*/!is_assign && !track_only);
   if (is_assign) {
     s.assigns++;
     return;
@@ -278,6 +278,15 @@ void Aggregator::OnEvent(const gr_event& e, size_t size) {
   } else {
     s.retention.unaddressed++;
   }
+}
+
+Aggregator::SiteStats& Aggregator::Site(const SiteKey& key, bool allocation) {
+  if (auto it = sites_.find(key); it != sites_.end()) return it->second;
+  if (cap_.Admit(SiteKeyHash{}(key), sites_.size() - folded_rows_, allocation)) return sites_[key];
+  // pc 0 is no return address: the folded row of this kind (and process).
+  auto [it, added] = sites_.try_emplace(SiteKey{key.pid, key.binary, 0, 0, key.kind});
+  if (added) folded_rows_++;
+  return it->second;
 }
 
 bool Aggregator::IsMapGrowthPath(const TracedProcess& p, const gr_event& e, uint32_t chosen) {
@@ -378,13 +387,17 @@ std::vector<CallsiteRow> Aggregator::Rows() const {
     const symbols::GoBinary& bin = *key.binary->binary;
     CallsiteRow row;
     row.kind = ReportKind(static_cast<gr_kind>(key.kind));
-    const ResolvedStack stack = ResolveStack(bin, key.pc, stats.outer_pcs);  // each PC once
-    ResolveSite(stack, report_stack_depth_, row);
     row.exe = key.binary->exe_path;
     row.pid = static_cast<int>(key.pid);
-    row.pcs = StackPcs(stack);
     const bool is_map = key.kind != GR_KIND_SLICE_GROW && key.kind != GR_KIND_SLICE_MAKE;
-    row.type = ReportedTypeName(bin, key.type, is_map);
+    if (key.pc == 0) {  // call sites folded beyond --max-callsites
+      row.site = SourceFrame{kFoldedFunction, "", 0};
+    } else {
+      const ResolvedStack stack = ResolveStack(bin, key.pc, stats.outer_pcs);  // each PC once
+      ResolveSite(stack, report_stack_depth_, row);
+      row.pcs = StackPcs(stack);
+      row.type = ReportedTypeName(bin, key.type, is_map);
+    }
     RowKey rk{key.pid, key.kind, row.site.function, row.site.file, row.site.line, is_map ? "" : row.type};
     auto [it, inserted] = merged.try_emplace(rk, std::move(row));  // moves only if inserted
     if (!inserted) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "goretain.h"
+#include "userspace/analysis/callsite_cap.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/analysis/traced_process.h"
 #include "userspace/model/report.h"
@@ -21,8 +22,15 @@ class Aggregator {
  public:
   // `report_stack_depth`: frames beyond the call site to keep for the JSON `stack`.
   // `retention`: where addressed allocations are tracked (may be null: no retention figures).
-  Aggregator(uint32_t report_stack_depth, RetentionTracker* retention)
-      : report_stack_depth_(report_stack_depth), retention_(retention) {}
+  // `max_callsites`: distinct call sites kept (--max-callsites); a new one beyond it is folded
+  // into its kind's "(other)" row, so a program with endless distinct stacks cannot grow
+  // goretain's memory without bound.
+  Aggregator(uint32_t report_stack_depth, RetentionTracker* retention,
+             size_t max_callsites = CallsiteCap::kDefaultMax)
+      : report_stack_depth_(report_stack_depth), retention_(retention), cap_(max_callsites) {}
+
+  // The function name of the rows that hold folded call sites.
+  static constexpr const char* kFoldedFunction = "(other)";
 
   void AddProcess(const TracedProcess& p) { processes_[p.pid] = p; }
   void OnEvent(const gr_event& e, size_t size);
@@ -37,6 +45,7 @@ class Aggregator {
   const std::unordered_map<pid_t, uint32_t>& gc_sweepgens() const { return gc_sweepgen_; }
   uint64_t unattributed() const { return unattributed_; }
   uint64_t runtime_internal() const { return runtime_internal_; }
+  const FoldedCallsites& folded() const { return cap_.folded(); }
 
  private:
   struct SiteKey {
@@ -72,6 +81,9 @@ class Aggregator {
     bool known = false;
   };
 
+  // The stats of `key`, or of its kind's folded row once max_callsites_ distinct sites exist
+  // (an `allocation` folded there is counted).
+  SiteStats& Site(const SiteKey& key, bool allocation);
   AllocEstimate EventAlloc(const gr_event& e, const TracedProcess& p);
   using PcCache = std::unordered_map<PcKey, bool, PcKeyHash>;
   // Whether the return address `pc` lies in a function for which `is` holds (cached per PC).
@@ -95,6 +107,8 @@ class Aggregator {
   uint64_t unattributed_ = 0;  // events from a process not (yet) registered
   uint64_t gc_cycles_ = 0;
   std::unordered_map<pid_t, uint32_t> gc_sweepgen_;
+  CallsiteCap cap_;
+  size_t folded_rows_ = 0;  // entries of sites_ that are folded rows (not counted in the cap)
   uint64_t runtime_internal_ = 0;  // allocations with no frame outside the runtime     // completed GC cycles seen in all traced processes
 };
 

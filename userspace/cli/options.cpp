@@ -117,6 +117,15 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
                  "default: maps and slices only")
       ->check(CLI::IsMember({"maps-slices", "all"}));
   app.add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
+  app.add_flag("--enable-sampling{524288}", t.enable_sampling_bytes,
+               "with --sample, if the target runs with MemProfileRate 0 (it never references "
+               "runtime.MemProfile), set it to BYTES (default 524288) in the target, once: the "
+               "only write goretain ever makes to a target")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-callsites", t.max_callsites,
+                 "distinct call sites kept (default 10000); new ones beyond it are folded into "
+                 "one (other) row per kind, and counted")
+      ->check(CLI::PositiveNumber);
   app.add_option("command", t.command, "command to start traced (after --)");
 }
 
@@ -182,6 +191,7 @@ std::optional<std::string> FinishTraceMode(const TraceArgs& args, const CLI::App
   t.all_kinds = args.kinds == "all";
   if (t.all_kinds && !t.sample) return "--kinds all needs --sample";
   if (t.sample && t.assigns) return "--assigns needs exact mode (not --sample)";
+  if (t.enable_sampling_bytes && !t.sample) return "--enable-sampling needs --sample";
   if ((t.ringbuf_mb & (t.ringbuf_mb - 1)) != 0) return "--ringbuf-mb must be a power of two";
   return std::nullopt;
 }

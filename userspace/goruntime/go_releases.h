@@ -54,46 +54,49 @@ struct GoRelease {
                                  // 0 for (p, size) to 1.22, 1 for (mp, p, size) from 1.23
   uint8_t special_kind_off;      // runtime.special.kind: 10, 16 from 1.24 (offset is a uintptr)
   uint8_t special_profile_kind;  // _KindSpecialProfile: 2, 3 in 1.23-1.24, 4 from 1.25
+  // The heap profile (ProfileLayout; go-sampler.md §5): memRecordCycle is {allocs, frees,
+  // alloc_bytes, free_bytes} (32 B) up to 1.26; 1.27 dropped the byte counters (16 B).
+  bool profile_byte_counters;
 };
 
 // clang-format off
 inline constexpr GoRelease kGoReleases[] = {
 //  minor  sweepgen arenas  arena_spans u16    alloc mark sweep class state elem limit
 //         hdrs   green_tea            swiss  hmap lf  abi120 smooth trims
-//         sampler: p_arg kind_off profile_kind
+//         sampler: p_arg kind_off profile_kind, prof_bytes
     {17, 65832, 65944, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
          false, GreenTea::kNo,      false, 48, 13, false, false, false,
-         0, 10, 2},
+         0, 10, 2, true},
     {18, 65840, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
          false, GreenTea::kNo,      false, 48, 13, false, true,  false,
-         0, 10, 2},
+         0, 10, 2, true},
     {19, 65848, 65936, 2097152, false, 72, 80, 88,  98,  99,  104, 112,
          false, GreenTea::kNo,      false, 48, 13, false, true,  false,
-         0, 10, 2},
+         0, 10, 2, true},
     {20, 65816, 65904, 1064960, false, 72, 80, 88,  98,  99,  104, 112,
          false, GreenTea::kNo,      false, 48, 13, true,  true,  true,
-         0, 10, 2},
+         0, 10, 2, true},
     {21, 65856, 65944, 1064960, false, 72, 80, 96,  106, 107, 112, 120,
          false, GreenTea::kNo,      false, 48, 12, true,  true,  true,
-         0, 10, 2},
+         0, 10, 2, true},
     {22, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kNo,      false, 48, 13, true,  true,  true,
-         0, 10, 2},
+         0, 10, 2, true},
     {23, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kNo,      false, 48, 13, true,  true,  true,
-         1, 10, 3},
+         1, 10, 3, true},
     {24, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kNo,      true,  56, 13, true,  true,  true,
-         1, 16, 3},
+         1, 16, 3, true},
     {25, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kOptIn,   true,  56, 13, true,  true,  true,
-         1, 16, 4},
+         1, 16, 4, true},
     {26, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kDefault, true,  56, 13, true,  true,  true,
-         1, 16, 4},
+         1, 16, 4, true},
     {27, 65856, 66008, 0,       true,  64, 72, 88,  98,  99,  104, 112,
          true,  GreenTea::kDefault, true,  56, 13, true,  true,  true,
-         1, 16, 4},
+         1, 16, 4, false},
 };
 // clang-format on
 

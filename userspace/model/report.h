@@ -16,7 +16,8 @@ enum class Kind : uint8_t {
   kMapGrow,    // a map's next tables or buckets (growth, overflow, clone)
   kSliceGrow,  // append beyond capacity (growslice)
   kSliceMake,  // make([]T, n[, m]) on the heap (makeslice, makeslicecopy)
-  kOther,      // --sample --kinds all: any other heap object the runtime sampled (new(T), strings)
+  kOther,      // any other heap object (new(T), closures, strings...): --sample --kinds all, and
+               // the runtime's heap profile read at attach
 };
 
 // "map.make" | "map.grow" | "slice.grow" | "slice.make": the names the JSON, the table and the
@@ -81,6 +82,16 @@ struct SampleCounts {
   uint64_t inuse_objects = 0;
 };
 
+// What a call site retained before goretain attached: the target's own heap profile (its
+// runtime's profile buckets, as of its last GC), read once at attach. Estimates unsampled as
+// pprof does (1/(1-exp(-avg_size/rate)) per bucket); the raw sample counts beside them. Never
+// added into a row's traced figures.
+struct BeforeAttach {
+  uint64_t inuse_objects = 0, inuse_bytes = 0;  // live as of the target's last GC
+  uint64_t alloc_objects = 0, alloc_bytes = 0;  // allocated since the target started
+  uint64_t inuse_samples = 0, alloc_samples = 0;
+};
+
 struct CallsiteRow {
   Kind kind = Kind::kMapMake;
   SourceFrame site;              // innermost frame outside the Go runtime
@@ -112,6 +123,7 @@ struct CallsiteRow {
   // executable give two rows per line) and its labels (a copy of its ReportTarget's).
   int pid = 0;
   TargetLabels labels;
+  std::optional<BeforeAttach> before_attach;  // the row's figures from before attach, if any
 };
 
 struct ReportTarget {
@@ -126,6 +138,24 @@ struct ReportTarget {
   uint64_t text_file_offset = 0;
   int ns_pid = 0;  // in the process's own (innermost) PID namespace: NSpid's last field
   TargetLabels labels;
+};
+
+// Where the rows' `before_attach` figures come from (one traced process).
+struct BeforeAttachSource {
+  int pid = 0;
+  int64_t mem_profile_rate = 0;     // the target's runtime.MemProfileRate at attach
+  bool profile_reader_linked = false;  // false: the binary cannot write a heap profile, so its
+                                       // runtime disabled profiling (rate 0, nothing sampled)
+  uint64_t buckets = 0;             // profile buckets read
+  bool truncated = false;           // the bucket list was cut at the cap
+  std::string note;                 // one line for people
+};
+
+// --max-callsites: distinct call sites beyond the cap are folded into one "(other)" row per kind.
+struct FoldedCallsites {
+  uint64_t callsites = 0;    // distinct call sites folded (counted exactly up to a bound)
+  bool callsites_at_least = false;  // the count stopped at its bound: at least that many
+  uint64_t allocations = 0;  // allocations folded
 };
 
 struct Report {
@@ -150,6 +180,8 @@ struct Report {
   double liveness_max_check_ms = 0;
   uint64_t tracer_max_rss_kb = 0;
   std::vector<CallsiteRow> callsites;  // leaking rows first, then by alloc_bytes, descending
+  std::optional<BeforeAttachSource> before_attach;  // set when the profile was read at attach
+  FoldedCallsites folded;
 };
 
 }  // namespace goretain

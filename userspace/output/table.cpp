@@ -52,6 +52,11 @@ std::string RenderTable(const Report& r, size_t top) {
   out += fmt::format("elapsed {:.1f}s, {} GC cycles, {} events, {} dropped; goretain used {:.2f}s CPU, {} MiB\n\n",
                      r.elapsed_s, r.gc_cycles.value_or(0), r.events_received, r.events_dropped, r.tracer_cpu_s,
                      r.tracer_max_rss_kb / 1024);
+  if (r.before_attach) out += fmt::format("before attach: {}\n\n", r.before_attach->note);
+  if (r.folded.callsites) {
+    out += fmt::format("{}{} call sites beyond --max-callsites folded into (other) rows\n\n",
+                       r.folded.callsites_at_least ? "at least " : "", r.folded.callsites);
+  }
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   if (n == 0) return out + "no map or slice allocations seen\n";
 
@@ -67,6 +72,8 @@ std::string RenderTable(const Report& r, size_t top) {
   cols.insert(cols.end(), {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true},
                               {"RETAINED", true}, {"GROWTH/s", true}});
   if (r.assigns_counted) cols.push_back({"ASSIGNS", true});
+  // BEFORE: in use before attach, estimated from the target's own heap profile.
+  if (r.before_attach) cols.push_back({"BEFORE", true});
   cols.insert(cols.end(), {{"LOCATION", false}, {"FUNCTION", false}, {"TYPE", false}});
 
   std::vector<std::vector<std::string>> rows;
@@ -84,6 +91,9 @@ std::string RenderTable(const Report& r, size_t top) {
             ? HumanBytes(static_cast<uint64_t>(*c.retained_growth_bytes_per_s))
             : "-"});
     if (r.assigns_counted) row.push_back(std::to_string(c.assigns));
+    if (r.before_attach) {
+      row.push_back(c.before_attach ? "~" + HumanBytes(c.before_attach->inuse_bytes) : "-");
+    }
     row.push_back(c.site.file.empty() ? "?" : fmt::format("{}:{}", ShortFile(c.site.file), c.site.line));
     row.push_back(c.site.function);
     row.push_back(c.type.empty() ? "-" : c.type);

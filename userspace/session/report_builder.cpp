@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "symbols/build_id.h"
+#include "userspace/analysis/before_attach.h"
 
 namespace goretain {
 namespace {
@@ -43,7 +44,10 @@ Report BuildSessionReport(const ReportInputs& in) {
   r.events_received = in.aggregator->received();
   r.gc_cycles = in.aggregator->gc_cycles();
   r.events_dropped = in.events_dropped;
-  if (!in.sampler) r.callsites = in.aggregator->Rows();
+  if (!in.sampler) {
+    r.callsites = in.aggregator->Rows();
+    r.folded = in.aggregator->folded();
+  }
   AddTracerCost(r);
   r.assigns_counted = in.assigns_counted;
   r.liveness_checks = in.retention->checks();
@@ -57,6 +61,9 @@ Report BuildSessionReport(const ReportInputs& in) {
     r.gc_cycles = in.sampler->gc_cycles();
     r.callsites = in.sampler->Rows();
   }
+  // What each process retained before attach, beside (never into) the traced figures.
+  if (in.before_rows) MergeBeforeAttach(r.callsites, *in.before_rows);
+  if (in.before_source) r.before_attach = *in.before_source;
   // Every row carries its process's labels (for metrics and per-pod views).
   std::unordered_map<int, const TargetLabels*> labels;
   for (const ReportTarget& t : r.targets) labels[t.pid] = &t.labels;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "symbols/elf_file.h"
@@ -22,6 +23,10 @@ struct ReportInputs {
   const RetentionTracker* retention = nullptr;
   uint64_t events_dropped = 0;
   bool assigns_counted = false;
+  // What the target retained before attach (rows with only `before_attach` set), and where it
+  // came from; null/empty when it was not read.
+  const std::vector<CallsiteRow>* before_rows = nullptr;
+  const std::optional<BeforeAttachSource>* before_source = nullptr;
 };
 
 // The target's build ID and code segment (for pprof's Mapping), read from its executable.

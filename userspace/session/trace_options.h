@@ -41,6 +41,11 @@ struct TraceOptions {
   bool sample = false;
   // --kinds all: with --sample, also report heap objects of other kinds (`other`).
   bool all_kinds = false;
+  // --enable-sampling[=BYTES]: in --sample mode, a target running with MemProfileRate 0 gets
+  // this rate written once (the only write goretain makes to a target); 0 = not asked.
+  int64_t enable_sampling_bytes = 0;
+  // --max-callsites: distinct call sites kept; the rest folded into one "(other)" row per kind.
+  size_t max_callsites = 10000;
   // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
   // here every `live_period_s` while tracing, and the final one at the end. Not owned.
   LiveReport* live = nullptr;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <malloc.h>
 #include <signal.h>
 #include <time.h>
 #include <spdlog/spdlog.h>
@@ -14,6 +15,7 @@
 #include "userspace/goruntime/sampler_plan.h"
 #include "userspace/process/mem_profile_rate.h"
 #include "userspace/session/plan_progress.h"
+#include "userspace/session/profile_at_attach.h"
 #include "userspace/session/report_builder.h"
 #include "userspace/output/status_line.h"
 #include "userspace/targets/proc_scan.h"
@@ -131,9 +133,11 @@ Status TraceSession::AttachProcess(pid_t pid, bool runtime_started,
   const bool new_binary = binaries_.size() != binaries_before;
   auto bias = ReadLoadBias(pid, info->exe_id, (*traced)->binary->elf());
   if (!bias) return bias.error();
+  std::optional<int64_t> rate;
+  if (auto s = ReadProfile(pid, **traced, *bias, runtime_started, &rate); !s) return s;
   aggregator_->AddProcess(TracedProcess{pid, *traced, *bias});
   if (sampler_) {
-    if (auto s = AddSampledProcess(TracedProcess{pid, *traced, *bias}, runtime_started); !s) {
+    if (auto s = AddSampledProcess(TracedProcess{pid, *traced, *bias}, runtime_started, rate); !s) {
       return s;
     }
   }
@@ -191,6 +195,20 @@ Status TraceSession::CheckNamedTargetsAlive() const {
   return Ok{};
 }
 
+Status TraceSession::ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t bias,
+                                 bool runtime_started, std::optional<int64_t>* rate) {
+  if (!runtime_started) return CheckSamplingAtLaunch(traced, opts_);
+  auto profile = ReadProfileAtAttach(pid, traced, bias, opts_);
+  if (!profile) return profile.error();
+  if (*profile) {
+    for (CallsiteRow& row : (*profile)->rows) row.pid = static_cast<int>(pid);  // rows are per process
+    before_rows_.insert(before_rows_.end(), (*profile)->rows.begin(), (*profile)->rows.end());
+    before_source_ = (*profile)->source;
+    *rate = (*profile)->rate_now;
+  }
+  return Ok{};
+}
+
 Status TraceSession::AttachSelection() {
   auto selected = targets::ResolveSelection(opts_.select, opts_.host, getpid());
   if (!selected) return selected.error();
@@ -230,9 +248,12 @@ Status TraceSession::AttachSelection() {
   return Ok{};
 }
 
-Status TraceSession::AddSampledProcess(const TracedProcess& p, bool runtime_started) {
+Status TraceSession::AddSampledProcess(const TracedProcess& p, bool runtime_started,
+                                      std::optional<int64_t> rate_at_attach) {
   std::optional<uint64_t> rate;
-  if (runtime_started) {
+  if (rate_at_attach && *rate_at_attach > 0) {
+    rate = static_cast<uint64_t>(*rate_at_attach);  // found also in stripped binaries
+  } else if (runtime_started) {
     auto read = ReadMemProfileRate(p.pid, p.binary->binary->elf(), p.load_bias);
     if (!read && read.error().code == ErrorCode::kUnsupported) {
       // A stripped binary: its rate cannot be found (yet); Go's default is the likely one.
@@ -274,7 +295,8 @@ void TraceSession::ReadPendingSampleRates() {
 Status TraceSession::Setup() {
   // BPF first: without privileges nothing else is worth doing.
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
-                                             opts_.retained ? &retention_ : nullptr);
+                                             opts_.retained ? &retention_ : nullptr,
+                                             opts_.max_callsites);
   TracerConfig cfg;
   // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
   // evacuate -> newoverflow -> growslice) plus what the user asked for.
@@ -338,13 +360,21 @@ Report TraceSession::BuildReport() {
   in.retention = &retention_;
   in.events_dropped = tracer_->ReadCounters().dropped;
   in.assigns_counted = opts_.assigns;
+  in.before_rows = &before_rows_;
+  in.before_source = &before_source_;
   return BuildSessionReport(in);
 }
 
 Status TraceSession::EmitReport() {
   auto report = std::make_shared<const Report>(BuildReport());
   if (opts_.live) opts_.live->Publish(report);  // readers see every report the writer sees
-  return writer_.Write(*report);
+  Status written = writer_.Write(*report);
+  report.reset();
+  // Building and rendering a report of thousands of rows is a burst of temporary memory: give
+  // it back to the system, so that over days goretain's RSS follows what it keeps, not its
+  // largest report (scripts/bench-long-run.sh).
+  malloc_trim(0);
+  return written;
 }
 
 void TraceSession::CheckRetention(bool final) {

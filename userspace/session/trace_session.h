@@ -59,8 +59,14 @@ class TraceSession {
   Status CheckNamedTargetsAlive() const;
   // --sample: registers a process with the sampler, its MemProfileRate read now if its runtime
   // runs (a launched command's is read at the first report). kBadInput if profiling is off.
-  Status AddSampledProcess(const TracedProcess& p, bool runtime_started);
+  // `rate`: the one read at attach (ReadProfile), if any; else it is read here or later.
+  Status AddSampledProcess(const TracedProcess& p, bool runtime_started,
+                           std::optional<int64_t> rate);
   void ReadPendingSampleRates();
+  // At attach: the target's heap profile (before-attach rows) and, with --sample, its sampling.
+  // `rate`: runtime.MemProfileRate as the profile was read (after --enable-sampling's write).
+  Status ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t bias, bool runtime_started,
+                     std::optional<int64_t>* rate);
   bool TargetExited();
   void EventLoop();
   // Runs a liveness check if a GC cycle completed since the last one.
@@ -81,6 +87,8 @@ class TraceSession {
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
   std::vector<ReportTarget> targets_;
+  std::vector<CallsiteRow> before_rows_;  // what the target retained before attach
+  std::optional<BeforeAttachSource> before_source_;
   std::vector<std::string> attached_lines_;  // printed once the whole attach succeeded
   std::optional<LaunchedCommand> command_;
   // Traced processes (not a launched command): the session ends when all have exited. --pid
