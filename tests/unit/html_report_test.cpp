@@ -226,4 +226,16 @@ TEST(HtmlReport, ThousandsOfRowsStayLinear) {
 }
 
 }  // namespace
+TEST(HtmlReport, SaysWhenFiguresAreSampledEstimatesAndTheLivePageReloads) {
+  Report r = Sample();
+  r.mode = "sampled";
+  r.sample_rate = 524288;
+  const std::string page = RenderHtml(r);
+  EXPECT_NE(page.find("sampled every 512 KiB, estimates"), std::string::npos);
+  EXPECT_EQ(page.find("http-equiv=\"refresh\""), std::string::npos);  // a file does not reload
+  const std::string live = RenderHtml(r, HtmlPage{.live = true, .refresh_s = 7});
+  EXPECT_NE(live.find("<meta http-equiv=\"refresh\" content=\"7\">"), std::string::npos);
+  EXPECT_NE(live.find("href=\"/debug/pprof/heap\""), std::string::npos);
+}
+
 }  // namespace goretain

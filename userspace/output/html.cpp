@@ -38,6 +38,9 @@ std::string SignedRate(double bytes_per_s) {
 
 // What the trace measured. (When sampling mode lands, its Report field names the mode here.)
 std::string ModeText(const Report& r) {
+  if (r.mode == "sampled") {
+    return fmt::format("sampled every {} KiB, estimates", r.sample_rate.value_or(524288) / 1024);
+  }
   if (r.liveness_checks > 0) return "exact, retained after GC";
   return "exact, allocations (no GC checked)";
 }
