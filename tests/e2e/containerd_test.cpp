@@ -49,7 +49,8 @@ class PrivateContainerd {
 
   ::testing::AssertionResult Start() {
     // Only what `ctr run --rootfs` needs: no CRI, no snapshotters that want a special filesystem,
-    // no tracing; no debug or metrics listeners.
+    // no tracing, no /opt/containerd (the opt plugin); no debug or metrics listeners. (Left on
+    // the host, empty: containerd 1.6's shim socket directory /run/containerd/s, fixed.)
     std::ofstream(dir_ / "config.toml")
         << "version = 2\n"
         << "root = \"" << (dir_ / "root").string() << "\"\n"
@@ -57,7 +58,8 @@ class PrivateContainerd {
         << "disabled_plugins = [\"io.containerd.grpc.v1.cri\", "
            "\"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", "
            "\"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\", "
-           "\"io.containerd.tracing.processor.v1.otlp\", \"io.containerd.internal.v1.tracing\"]\n"
+           "\"io.containerd.tracing.processor.v1.otlp\", \"io.containerd.internal.v1.tracing\", "
+           "\"io.containerd.internal.v1.opt\"]\n"
         << "[grpc]\n  address = \"" << socket() << "\"\n"
         << "[ttrpc]\n  address = \"" << socket() << ".ttrpc\"\n"
         << "[debug]\n  address = \"\"\n"
@@ -79,8 +81,8 @@ class PrivateContainerd {
   ::testing::AssertionResult Run(const std::string& id, const std::vector<std::string>& flags,
                                  const fs::path& rootfs, const std::vector<std::string>& args,
                                  pid_t* pid) {
-    std::vector<std::string> argv{"run", "-d", "--rootfs",
-                                  "--runc-root", (dir_ / "runc").string()};
+    std::vector<std::string> argv{"run", "-d", "--rootfs", "--runc-root", (dir_ / "runc").string(),
+                                  "--fifo-dir", (dir_ / "fifo").string()};
     argv.insert(argv.end(), flags.begin(), flags.end());
     argv.push_back(rootfs.string());
     argv.push_back(id);
