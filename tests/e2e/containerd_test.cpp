@@ -1,0 +1,180 @@
+// --pod NAMESPACE/NAME on a container run by a real containerd (issue 13): a private daemon (its
+// own root, state, sockets, config; the CRI plugin off) in the test's temp dir, and
+// `ctr run --rootfs --cgroup --annotation` as a kubelet + containerd node would start a container:
+// cgroupfs-driver path /kubepods/besteffort/pod<uid>/<id> under a test-unique parent, containerd's
+// CRI annotations, a Go target (tests/targets/counts) as the container's process. The daemon's
+// state and the runc root (--runc-root) are private, so neither containerd's well-known state
+// directory nor /run/containerd/runc holds the bundle: goretain finds it through the shim, which
+// runs in the bundle directory. Then the container's labels, its PID inside its namespace (1),
+// and the target's exact counts.
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+#include "kube_cgroup.h"
+
+namespace e2e {
+namespace {
+
+bool Installed(const char* name) {
+  for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/usr/local/bin/"}) {
+    if (access((std::string(dir) + name).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+// A containerd of the test's own: config, root, state and sockets under `dir`. The destructor
+// force-deletes the containers it ran (so their shims exit), then stops the daemon.
+class PrivateContainerd {
+ public:
+  explicit PrivateContainerd(const fs::path& dir) : dir_(dir) {}
+  ~PrivateContainerd() {
+    for (const std::string& id : containers_) {
+      Ctr({"task", "kill", "--signal", "SIGKILL", id});
+      for (int i = 0; i < 50 && Ctr({"task", "delete", "--force", id}).exit_code() != 0; i++) {
+        std::this_thread::sleep_for(100ms);
+      }
+      Ctr({"container", "delete", id});
+    }
+    if (daemon_.pid() > 0 && daemon_.Running()) {
+      daemon_.Signal(SIGTERM);
+      daemon_.Wait(10s);
+    }
+  }
+
+  std::string socket() const { return (dir_ / "containerd.sock").string(); }
+
+  ::testing::AssertionResult Start() {
+    // Only what `ctr run --rootfs` needs: no CRI, no snapshotters that want a special filesystem,
+    // no tracing, no /opt/containerd (the opt plugin); no debug or metrics listeners. (Left on
+    // the host, empty: containerd 1.6's shim socket directory /run/containerd/s, fixed.)
+    std::ofstream(dir_ / "config.toml")
+        << "version = 2\n"
+        << "root = \"" << (dir_ / "root").string() << "\"\n"
+        << "state = \"" << (dir_ / "state").string() << "\"\n"
+        << "disabled_plugins = [\"io.containerd.grpc.v1.cri\", "
+           "\"io.containerd.snapshotter.v1.btrfs\", \"io.containerd.snapshotter.v1.zfs\", "
+           "\"io.containerd.snapshotter.v1.devmapper\", \"io.containerd.snapshotter.v1.aufs\", "
+           "\"io.containerd.tracing.processor.v1.otlp\", \"io.containerd.internal.v1.tracing\", "
+           "\"io.containerd.internal.v1.opt\"]\n"
+        << "[grpc]\n  address = \"" << socket() << "\"\n"
+        << "[ttrpc]\n  address = \"" << socket() << ".ttrpc\"\n"
+        << "[debug]\n  address = \"\"\n"
+        << "[metrics]\n  address = \"\"\n";
+    daemon_ = Process({"containerd", "--config", (dir_ / "config.toml").string()});
+    if (!daemon_.WaitForStderr("containerd successfully booted", 30s)) {
+      return ::testing::AssertionFailure() << daemon_.Describe();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  Process Ctr(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"ctr", "--address", socket()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunToEnd(argv, 30s);
+  }
+
+  // `ctr run -d --rootfs ... ROOTFS ID ARGS...`; the task's host PID in `pid`.
+  ::testing::AssertionResult Run(const std::string& id, const std::vector<std::string>& flags,
+                                 const fs::path& rootfs, const std::vector<std::string>& args,
+                                 pid_t* pid) {
+    std::vector<std::string> argv{"run", "-d", "--rootfs", "--runc-root", (dir_ / "runc").string(),
+                                  "--fifo-dir", (dir_ / "fifo").string()};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.push_back(rootfs.string());
+    argv.push_back(id);
+    argv.insert(argv.end(), args.begin(), args.end());
+    containers_.push_back(id);
+    Process run = Ctr(argv);
+    if (run.exit_code() != 0) return ::testing::AssertionFailure() << run.Describe();
+    Process ls = Ctr({"task", "list"});  // TASK PID STATUS
+    std::istringstream lines(ls.Stdout());
+    std::string task, status;
+    long p = 0;
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream(line) >> task >> p >> status;
+      if (task == id && status == "RUNNING") {
+        *pid = static_cast<pid_t>(p);
+        return ::testing::AssertionSuccess();
+      }
+    }
+    return ::testing::AssertionFailure() << "task " << id << " not running: " << ls.Describe()
+                                         << "\ncontainerd: " << daemon_.Describe();
+  }
+
+ private:
+  fs::path dir_;
+  Process daemon_;
+  std::vector<std::string> containers_;
+};
+
+class Containerd : public E2ETest {
+ protected:
+  void SetUp() override {
+    E2ETest::SetUp();
+    for (const char* tool : {"containerd", "ctr", "containerd-shim-runc-v2", "runc"}) {
+      if (!Installed(tool)) GTEST_SKIP() << tool << " is not installed (scripts/install-deps.sh)";
+    }
+    if (Cgroup2Mount().empty()) GTEST_SKIP() << "no cgroup v2 mount on this host";
+  }
+  KubeCgroups cgroups_;  // declared first: removed after the container is deleted
+};
+
+TEST_F(Containerd, PodByNameFindsTheContainerThroughTheShim) {
+  const std::string uid = RandomPodUid(), cid = RandomContainerId();
+  const std::string pod = "api-" + cid.substr(0, 8);
+  const fs::path gate_dir = tmp_ / "gate", rootfs = tmp_ / "rootfs";
+  fs::create_directories(gate_dir);
+  fs::create_directories(rootfs);
+  fs::copy_file(Target("counts"), rootfs / "counts");
+  PrivateContainerd containerd(tmp_.path());
+  ASSERT_TRUE(containerd.Start());
+  const std::string cgroup = cgroups_.parent() + "/kubepods/besteffort/pod" + uid + "/" + cid;
+  pid_t pid = 0;
+  ASSERT_TRUE(containerd.Run(
+      cid,
+      {"--cgroup", cgroup,
+       "--annotation", "io.kubernetes.cri.container-type=container",
+       "--annotation", "io.kubernetes.cri.container-name=app",
+       "--annotation", "io.kubernetes.cri.sandbox-name=" + pod,
+       "--annotation", "io.kubernetes.cri.sandbox-namespace=goretain-e2e",
+       "--annotation", "io.kubernetes.cri.sandbox-uid=" + uid,
+       "--mount", "type=bind,src=" + gate_dir.string() + ",dst=/gate,options=rbind:rw"},
+      rootfs, {"/counts", "-wait", "/gate/open", "-hint", "210", "-small", "0", "-append", "0"},
+      &pid));
+  // The bundle is only in the private state directory: the shim is the way to it.
+  ASSERT_FALSE(fs::exists("/run/containerd/io.containerd.runtime.v2.task/default/" + cid));
+
+  Process gr = Goretain({"--format", "json", "--pod", "goretain-e2e/" + pod});
+  ASSERT_TRUE(Attached(gr, 60s));
+  EXPECT_NE(gr.Stderr().find("[pod goretain-e2e/" + pod + ", container app, containerd " +
+                             cid.substr(0, 12) + ", pid 1 in its namespace]"),
+            std::string::npos) << gr.Describe();
+  Touch(gate_dir / "open");
+  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
+  json r;
+  ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();
+  ASSERT_EQ(r["targets"].size(), 1u) << r["targets"].dump();
+  const json& t = r["targets"][0];
+  EXPECT_EQ(t["pid"], pid);
+  EXPECT_EQ(t["ns_pid"], 1);
+  EXPECT_EQ(t["exe"], "/counts");
+  const json want = {{"container_id", cid}, {"pod", pod}, {"namespace", "goretain-e2e"},
+                     {"container", "app"}, {"runtime", "containerd"}, {"pod_uid", uid}};
+  EXPECT_EQ(t["labels"], want);
+  const int line = WantLine("counts", "map.make", "hint");
+  const json* row = nullptr;
+  for (const json& c : r["callsites"]) {
+    if (c["line"] == line && c["kind"] == "map.make") row = &c;
+  }
+  ASSERT_NE(row, nullptr) << DescribeCallsites(r);
+  EXPECT_EQ((*row)["alloc_objects"], 210);
+  EXPECT_EQ((*row)["pid"], pid);
+  EXPECT_EQ((*row)["labels"], want);
+}
+
+}  // namespace
+}  // namespace e2e
