@@ -47,7 +47,8 @@ struct TraceOptions {
   // --max-callsites: distinct call sites kept; the rest folded into one "(other)" row per kind.
   size_t max_callsites = 10000;
   // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
-  // here every `live_period_s` while tracing, and the final one at the end. Not owned.
+  // here every `live_period_s` while tracing (less often when building one takes over 1/20 of
+  // that: the event loop stays free for events), and the final one at the end. Not owned.
   LiveReport* live = nullptr;
   double live_period_s = 1.0;
   // --cgroup, --all, goretain agent: follow processes as they start and exit (follow_options.h).

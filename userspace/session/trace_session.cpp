@@ -403,6 +403,23 @@ void TraceSession::CheckRetention(bool final) {
                 c.young, c.freed, c.unknown, c.seconds * 1000);
 }
 
+double TraceSession::PublishLive() {
+  // What a live publication costs the event loop (the readers render on their own threads):
+  // wall time, and this thread's CPU time (the steadier figure on a loaded machine).
+  timespec cpu0{}, cpu1{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
+  const auto wall0 = std::chrono::steady_clock::now();
+  auto report = std::make_shared<const Report>(BuildReport());
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  spdlog::debug("live report: {} call sites built in {:.1f} ms ({:.1f} ms CPU)",
+                report->callsites.size(), wall_s * 1e3,
+                (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
+  opts_.live->Publish(std::move(report));
+  return wall_s;
+}
+
 void TraceSession::EventLoop() {
   StatusLine status;
   auto next_report = start_ + std::chrono::duration<double>(opts_.interval_s);
@@ -426,21 +443,13 @@ void TraceSession::EventLoop() {
       next_report += std::chrono::duration<double>(opts_.interval_s);
     }
     if (opts_.live && now >= next_live) {
-      // What a live publication costs the event loop (the readers render on their own threads):
-      // wall time, and this thread's CPU time (the steadier figure on a loaded machine).
-      timespec cpu0{}, cpu1{};
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu0);
-      const auto wall0 = std::chrono::steady_clock::now();
-      auto report = std::make_shared<const Report>(BuildReport());
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu1);
-      spdlog::debug("live report: {} call sites built in {:.1f} ms ({:.1f} ms CPU)",
-                    report->callsites.size(),
-                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              wall0).count(),
-                    (cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (cpu1.tv_nsec - cpu0.tv_nsec) / 1e6);
-      opts_.live->Publish(std::move(report));
+      // At most 1/kLiveShare of the event loop's time goes to live reports, however many call
+      // sites a report has: a costly one (tens of thousands of rows) is published less often.
+      constexpr double kLiveShare = 20;
+      const double cost_s = PublishLive();
       next_live = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(opts_.live_period_s));
+                            std::chrono::duration<double>(std::max(opts_.live_period_s,
+                                                                   kLiveShare * cost_s)));
     }
     if (opts_.duration_s > 0 && now >= deadline) break;
     if (TargetExited()) {

@@ -69,6 +69,8 @@ class TraceSession {
                      std::optional<int64_t>* rate);
   bool TargetExited();
   void EventLoop();
+  // Builds and publishes one live report (TraceOptions::live); returns what it took, in seconds.
+  double PublishLive();
   // Runs a liveness check if a GC cycle completed since the last one.
   void CheckRetention(bool final);
   Report BuildReport();
