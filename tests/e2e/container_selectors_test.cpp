@@ -32,14 +32,16 @@ class Containers : public E2ETest {
     return p;
   }
 
-  // Waits for every goretain's probes, opens the gate, then each target and tracer must end and
-  // each tracer's stdout be one JSON report.
+  // Waits for every goretain's probes, opens the gate, then each target must end, each tracer
+  // (which follows the selection: it runs until a signal) stop cleanly on SIGTERM and its
+  // stdout be one JSON report.
   void RunToReports(std::vector<Process>& tracers, std::vector<Process*> targets,
                     const fs::path& gate, std::vector<json>* reports) {
     for (Process& g : tracers) ASSERT_TRUE(Attached(g, 60s));
     Touch(gate);
     for (Process* t : targets) ASSERT_EQ(t->Wait(), 0) << t->Describe();
     for (Process& g : tracers) {
+      g.Signal(SIGTERM);
       ASSERT_EQ(g.Wait(), 0) << g.Describe();
       json r;
       ASSERT_TRUE(OneReport(g.Stdout(), &r)) << g.Describe();
@@ -169,7 +171,8 @@ TEST_F(Containers, TwoProcessesOfOneExecutableShareOneAttach) {
 }
 
 // A container whose process exits mid-trace: the other process is still traced, the session
-// ends when both are gone, and the first one's rows are kept with its exact counts.
+// goes on when both are gone (the pod is followed: it ends with a signal), and the first one's
+// rows are kept with its exact counts.
 TEST_F(Containers, AProcessThatExitsEarlyKeepsItsRows) {
   const std::string uid = RandomPodUid(), c1 = RandomContainerId(), c2 = RandomContainerId();
   const fs::path early = tmp_ / "early", late = tmp_ / "late";
@@ -183,6 +186,10 @@ TEST_F(Containers, AProcessThatExitsEarlyKeepsItsRows) {
   EXPECT_TRUE(gr.Running()) << "one target is left: the session goes on\n" << gr.Describe();
   Touch(late);
   ASSERT_EQ(b.Wait(), 0) << b.Describe();
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(gr.Running()) << "a followed pod: the session waits for what starts next\n"
+                            << gr.Describe();
+  gr.Signal(SIGTERM);
   ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
   json r;
   ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();

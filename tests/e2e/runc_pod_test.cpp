@@ -4,6 +4,7 @@
 // run with runc's default state root, a Go target (tests/targets/counts) as the container's
 // process. goretain finds the pod by name through runc's state.json, reports the container's
 // labels and the target's PID inside its PID namespace (1), and its exact counts.
+#include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -86,12 +87,15 @@ TEST_F(RuncPod, PodByNameFindsTheContainerWithItsLabels) {
   RuncContainer ctr("goretain-e2e-" + cid.substr(0, 12));
   ASSERT_TRUE(ctr.Run(tmp_ / "bundle"));
 
-  Process gr = Goretain({"--format", "json", "--pod", "goretain-e2e/" + pod});
+  Process gr = Goretain({"-v", "--format", "json", "--pod", "goretain-e2e/" + pod});
   ASSERT_TRUE(Attached(gr, 60s));
   EXPECT_NE(gr.Stderr().find("[pod goretain-e2e/" + pod + ", container app, containerd " +
                              cid.substr(0, 12) + ", pid 1 in its namespace]"),
             std::string::npos) << gr.Describe();
   Touch(gate_dir / "open");
+  // The pod is followed (a restart would be attached): goretain runs until a signal.
+  ASSERT_TRUE(gr.WaitForStderr("pid " + std::to_string(ctr.pid()) + " exited")) << gr.Describe();
+  gr.Signal(SIGTERM);
   ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
   json r;
   ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();

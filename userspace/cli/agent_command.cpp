@@ -14,6 +14,14 @@ CLI::App* AddAgentCommand(CLI::App& app, TraceOptions& t, AgentArgs& args) {
                     "follow the processes of this cgroup v2 path (relative to the cgroup2 mount) "
                     "and below it; repeatable (default: --all)")
       ->allow_extra_args(false);
+  agent->add_option("--pod", args.pods, "follow the Go processes of pod NAMESPACE/NAME on this "
+                    "node, and its containers that start later; repeatable")
+      ->allow_extra_args(false);
+  agent->add_option("--pod-uid", args.pod_uids, "follow the pod with this UID; repeatable")
+      ->allow_extra_args(false);
+  agent->add_option("--container", args.containers, "follow the container with this ID (12-64 "
+                    "hex digits); repeatable")
+      ->allow_extra_args(false);
   agent->add_flag("--all", t.follow.all, "follow every Go process on the host (the default)");
   agent->add_option("-d,--duration", t.duration_s, "stop after SECONDS (default: until SIGTERM)")
       ->check(CLI::NonNegativeNumber);
@@ -35,8 +43,15 @@ CLI::App* AddAgentCommand(CLI::App& app, TraceOptions& t, AgentArgs& args) {
 }
 
 std::optional<std::string> FinishAgentOptions(const AgentArgs& args, TraceOptions& t) {
-  if (!t.follow.cgroups.empty() && t.follow.all) return "give either --cgroup or --all, not both";
-  if (t.follow.cgroups.empty()) t.follow.all = true;
+  t.select.pods = args.pods;
+  t.select.pod_uids = args.pod_uids;
+  t.select.containers = args.containers;
+  const bool narrowed = !t.follow.cgroups.empty() || !t.select.empty();
+  if (narrowed && t.follow.all) {
+    return "give either --cgroup or --all, not both (nor --all with --pod, --pod-uid or --container)";
+  }
+  if (auto error = targets::CheckSelectionSyntax(t.select)) return error;
+  if (!narrowed) t.follow.all = true;
   if (args.formats.size() > 1 || args.outputs.size() > 1) {
     return "the agent writes one report stream: one --format and one --output at most";
   }

@@ -1,7 +1,8 @@
 // `goretain agent`: the long-running node agent's command line (a DaemonSet runs it).
 //
 // It is trace mode with other defaults: no --pid or command, processes followed as they come
-// and go (every Go process on the host unless --cgroup narrows it), no end but a signal. The
+// and go (every Go process on the host unless --cgroup, --pod, --pod-uid or --container narrows
+// it), no end but a signal. The
 // session does the work (TraceSession with TraceOptions::follow); this file only fills options.
 #pragma once
 
@@ -21,6 +22,9 @@ struct AgentArgs {
   std::vector<std::string> outputs;
   bool no_retained = false;
   bool exact = false;  // --exact: every allocation (the agent samples by default)
+  // --pod, --pod-uid, --container: trace mode's selectors, resolved by one /proc scan at start
+  // (an error if one finds no Go process), then their pods' and containers' cgroups followed.
+  std::vector<std::string> pods, pod_uids, containers;
 };
 
 // Registers the `agent` subcommand on `app`; its options land in `t` and `args`.

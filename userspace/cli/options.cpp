@@ -248,7 +248,10 @@ ParseResult ParseCommandLine(int argc, char** argv) {
   }
   if (*agent) {
     r.cmd.mode = CommandLine::Mode::kAgent;
-    if (!t.select.empty() || !t.command.empty()) return usage_error("goretain agent takes no --pid or command");
+    if (!t.select.empty() || !t.command.empty()) {
+      return usage_error("goretain agent takes no --pid or command (hint: its selectors come after "
+                         "'agent')");
+    }
     if (auto error = FinishAgentOptions(agent_args, t)) return usage_error(*error);
     if (!agent_listen.listen.empty()) t.stack_depth = kPprofStackDepth;  // pprof gets callers
     ApplyListen(agent_listen.listen, r);

@@ -25,6 +25,8 @@ class RenderCache {
     }
     return body_;
   }
+  // A body rendered for one request (a filtered report): the cache is neither read nor changed.
+  std::string RenderUncached(const Report& report) const { return render_(report); }
 
  private:
   Render render_;

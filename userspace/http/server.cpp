@@ -11,6 +11,7 @@
 
 #include "userspace/http/index_page.h"
 #include "userspace/http/metrics_text.h"
+#include "userspace/http/pod_filter.h"
 #include "userspace/http/render_cache.h"
 #include "userspace/output/html.h"
 #include "userspace/output/pprof.h"
@@ -38,31 +39,46 @@ struct HttpEndpoint::Routes {
         allocs([](const Report& r) { return RenderPprof(r, PprofView::kAllocs); }),
         page([](const Report& r) { return RenderHtml(r, HtmlPage{.live = true}); }) {}
 
-  // Serves `cache`'s body for the latest report, or 503 before the first one.
+  // Serves `cache`'s body for the latest report, or 503 before the first one. With ?pod=NS/NAME
+  // the body is that pod's part of the report, rendered for this request only (pod_filter.h);
+  // a malformed value is a 400. `req` null: no filter (/metrics: its renderer remembers which
+  // series it served, and its series carry the pod labels Prometheus selects by anyway).
   void Serve(RenderCache& cache, const char* content_type, const char* filename,
-             httplib::Response& res) const {
+             const httplib::Request* req, httplib::Response& res) const {
+    std::optional<PodFilter> pod;
+    if (req && req->has_param("pod")) {
+      pod = ParsePodFilter(req->get_param_value("pod"));
+      if (!pod) {
+        res.status = 400;
+        res.set_content("goretain: ?pod= takes NAMESPACE/NAME\n", "text/plain");
+        return;
+      }
+    }
     const std::shared_ptr<const Report> report = live.Latest();
     if (!report) {
       res.status = 503;
       res.set_content("goretain: no report yet (the probes are not live)\n", "text/plain");
       return;
     }
-    const std::shared_ptr<const std::string> body = cache.Get(report);
     if (filename) {
       res.set_header("Content-Disposition", std::string("attachment; filename=\"") + filename + "\"");
     }
-    res.set_content(*body, content_type);
+    if (pod) {
+      res.set_content(cache.RenderUncached(FilterByPod(*report, *pod)), content_type);
+      return;
+    }
+    res.set_content(*cache.Get(report), content_type);
   }
 
   void Install(httplib::Server& server) {
     server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      Serve(metrics, kMetricsContentType, nullptr, res);
+      Serve(metrics, kMetricsContentType, nullptr, nullptr, res);
     });
-    server.Get("/debug/pprof/heap", [this](const httplib::Request&, httplib::Response& res) {
-      Serve(heap, kPprofContentType, "heap", res);
+    server.Get("/debug/pprof/heap", [this](const httplib::Request& req, httplib::Response& res) {
+      Serve(heap, kPprofContentType, "heap", &req, res);
     });
-    server.Get("/debug/pprof/allocs", [this](const httplib::Request&, httplib::Response& res) {
-      Serve(allocs, kPprofContentType, "allocs", res);
+    server.Get("/debug/pprof/allocs", [this](const httplib::Request& req, httplib::Response& res) {
+      Serve(allocs, kPprofContentType, "allocs", &req, res);
     });
     server.Get("/", [this](const httplib::Request&, httplib::Response& res) {
       // The HTML report of the latest report; before the first one, a landing page.

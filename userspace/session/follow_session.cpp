@@ -25,13 +25,32 @@ Status TraceSession::SetupFollow() {
   auto follower = ProcessFollower::Create(opts_.follow);
   if (!follower) return follower.error();
   follower_ = std::move(*follower);
+  ScanFollowed();
+  return Ok{};
+}
+
+Status TraceSession::FollowSelection(const std::vector<targets::SelectedProcess>& selected) {
+  for (const targets::SelectedProcess& p : selected) {
+    std::vector<std::string>& cgroups = opts_.follow.cgroups;
+    if (!p.follow_cgroup.empty() &&
+        std::find(cgroups.begin(), cgroups.end(), p.follow_cgroup) == cgroups.end()) {
+      cgroups.push_back(p.follow_cgroup);
+    }
+  }
+  if (!opts_.follow.enabled()) return Ok{};  // only --pid (or --all, followed by none)
+  auto follower = ProcessFollower::Create(opts_.follow);
+  if (!follower) return follower.error();
+  follower_ = std::move(*follower);
+  return Ok{};
+}
+
+void TraceSession::ScanFollowed() {
   // The exec watcher is live before the scan: a process exec'd during it is seen by one or the
   // other (or both: AttachFollowed ignores a PID it already follows).
   for (pid_t pid : follower_->ScanProc()) AttachFollowed(pid, /*just_exec=*/false);
   attached_lines_.push_back(fmt::format(
       "goretain: following {}: {} Go process{} traced, new ones attached as they start\n",
       DescribeSelection(opts_.follow), followed_.size(), followed_.size() == 1 ? "" : "es"));
-  return Ok{};
 }
 
 void TraceSession::AttachFollowed(pid_t pid, bool just_exec) {

@@ -212,6 +212,7 @@ Status TraceSession::ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t
 Status TraceSession::AttachSelection() {
   auto selected = targets::ResolveSelection(opts_.select, opts_.host, getpid());
   if (!selected) return selected.error();
+  if (auto s = FollowSelection(*selected); !s) return s;  // before the attach: see SetupFollow
   size_t attached = 0;
   for (const targets::SelectedProcess& p : *selected) {
     Status s = AttachProcess(p.pid, /*runtime_started=*/true, &p);
@@ -230,7 +231,10 @@ Status TraceSession::AttachSelection() {
       }
       continue;
     }
-    if (!p.named) {
+    if (follower_) {  // its exit and a new execve of it are the follower's (not attached twice)
+      followed_.push_back(p.pid);
+      follower_->Watch(p.pid);
+    } else if (!p.named) {
       watched_.push_back(Watched{p.pid, std::make_unique<ExitWatcher>(p.pid), false, true});
     }
     attached++;
@@ -245,6 +249,7 @@ Status TraceSession::AttachSelection() {
     attached_lines_.push_back(fmt::format("goretain: {} processes, {} executables: {} probes "
                                           "attached\n", targets_.size(), binaries_.size(), probes));
   }
+  if (follower_) ScanFollowed();  // what started between the selection's scan and the watcher
   return Ok{};
 }
 
@@ -320,12 +325,13 @@ Status TraceSession::Setup() {
   if (!tracer) return tracer.error();
   tracer_ = std::move(*tracer);
   if (auto s = CheckNotInterrupted(StopCause()); !s) return s;
+  // The selection first: its containers, pods and cgroups are followed too (FollowSelection).
+  if (!opts_.select.empty()) return AttachSelection();
   if (opts_.follow.enabled()) {
     if (auto s = SetupFollow(); !s) return s;
-    if (opts_.select.empty() && opts_.command.empty()) return CheckNotInterrupted(StopCause());
+    if (opts_.command.empty()) return CheckNotInterrupted(StopCause());
   }
 
-  if (!opts_.select.empty()) return AttachSelection();
   auto cmd = LaunchedCommand::Start(opts_.command);
   if (!cmd) {
     Error e = cmd.error();

@@ -78,6 +78,12 @@ class TraceSession {
   // Following processes as they come and go (--cgroup, --all, goretain agent), in
   // session/follow_session.cpp: the /proc scan at start, then exec and exit events.
   Status SetupFollow();
+  // Trace mode's and the agent's selectors: the cgroups of the containers, pods and cgroups the
+  // selection found (SelectedProcess::follow_cgroup) join opts_.follow and the follower starts
+  // (its exec watcher live before the processes are attached). Nothing to follow: no follower.
+  Status FollowSelection(const std::vector<targets::SelectedProcess>& selected);
+  // The follower's /proc scan: attaches what is in the selection and not followed yet.
+  void ScanFollowed();
   void PollFollowed();
   void AttachFollowed(pid_t pid, bool just_exec);
 

@@ -82,25 +82,40 @@ Result<Matcher> MakeMatcher(const TargetSelection& s, const HostPaths& host) {
 }
 
 // Whether the process (its cgroup and labels) is selected; marks the selectors that found it.
-bool Matches(Matcher& m, const ProcCgroup& cg, const TargetLabels& labels) {
+// `follow`: the widest cgroup a selector that found it names (see SelectedProcess).
+bool Matches(Matcher& m, const ProcCgroup& cg, const TargetLabels& labels, std::string* follow) {
   bool hit = m.all;
+  std::string container_cg, pod_cg, selected_cg;
   for (size_t i = 0; i < m.containers.size(); i++) {
     if (!labels.container_id.empty() && labels.container_id.starts_with(m.containers[i])) {
       hit = m.found_container[i] = true;
+      container_cg = cg.unified_path;
     }
   }
   for (size_t i = 0; i < m.pod_uids.size(); i++) {
-    if (!labels.pod_uid.empty() && labels.pod_uid == m.pod_uids[i]) hit = m.found_pod_uid[i] = true;
+    if (!labels.pod_uid.empty() && labels.pod_uid == m.pod_uids[i]) {
+      hit = m.found_pod_uid[i] = true;
+      pod_cg = PodCgroupPath(cg.unified_path);
+      if (pod_cg.empty()) pod_cg = cg.unified_path;
+    }
   }
   for (size_t i = 0; i < m.cgroups.size(); i++) {
     if (!cg.unified_path.empty() && UnderCgroup(cg.unified_path, m.cgroups[i])) {
       hit = m.found_cgroup[i] = true;
+      if (selected_cg.empty() || m.cgroups[i].size() < selected_cg.size()) selected_cg = m.cgroups[i];
     }
   }
   for (size_t i = 0; i < m.pods.size(); i++) {
     if (labels.namespace_ == m.pods[i].first && labels.pod == m.pods[i].second) {
       hit = m.found_pod[i] = true;
+      pod_cg = PodCgroupPath(cg.unified_path);
+      if (pod_cg.empty()) pod_cg = cg.unified_path;
     }
+  }
+  // Every one is the process's own cgroup or an ancestor of it: the shortest is the widest. (A
+  // pod whose cgroup path has no pod level, labels from a fallback, follows the process's own.)
+  for (const std::string* c : {&container_cg, &pod_cg, &selected_cg}) {
+    if (!c->empty() && (follow->empty() || c->size() < follow->size())) *follow = *c;
   }
   return hit;
 }
@@ -242,7 +257,8 @@ Result<std::vector<SelectedProcess>> ResolveSelection(const TargetSelection& s,
     auto cg = ReadProcCgroup(host, pid);
     if (!cg) continue;  // exited
     const ProcessLabels& l = labels.For(pid, *cg);
-    if (!Matches(*matcher, *cg, l.labels)) continue;
+    std::string follow;
+    if (!Matches(*matcher, *cg, l.labels, &follow)) continue;
     found++;
     if (std::string why = SkipReason(host, pid, l, *cg, go_by_file); !why.empty()) {
       spdlog::debug("pid {}: skipped: {}", pid, why);
@@ -255,6 +271,7 @@ Result<std::vector<SelectedProcess>> ResolveSelection(const TargetSelection& s,
     p.labels = l.labels;
     p.cgroup = cg->unified_path;
     p.pod_cgroup = PodCgroupPath(cg->unified_path);
+    p.follow_cgroup = std::move(follow);
     out.push_back(std::move(p));
   }
   if (auto st = CheckEveryMatcherFound(*matcher, s); !st) return st.error();

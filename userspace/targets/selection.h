@@ -52,6 +52,11 @@ struct SelectedProcess {
   // (PodCgroupPath; "" outside pods): where a follower watches for processes that start later.
   std::string cgroup;
   std::string pod_cgroup;
+  // Where what starts later in the selection appears (trace mode and the agent follow it):
+  // the pod's cgroup for --pod/--pod-uid (a new container of the pod is caught), the
+  // container's for --container, the selector's own path for --cgroup; "" for a process found
+  // by --pid or --all only. Nested paths are left to the follower (it dedupes).
+  std::string follow_cgroup;
 };
 
 // The processes of the selection: --pid ones first, in the order given, then the others by PID.
