@@ -19,15 +19,26 @@
 # at the default --ringbuf-mb 32. The run uses RINGBUF_MB (default 8: no drops at this rate); the
 # anonymous part (goretain's own heap) is printed beside the total.
 #
+# SAMPLE=1 runs goretain in sampled mode (--sample --enable-sampling: the generated program never
+# references the heap profile) with the default ring buffer (4 MiB in sampled mode) unless
+# RINGBUF_MB is set: the agent's mode, left attached for days.
+#
 # Usage: scripts/bench-long-run.sh [SECONDS] [STEP]
-#        (root; env: GORETAIN_BENCH_BUILD_DIR, FUNCS, RINGBUF_MB)
+#        (root; env: GORETAIN_BENCH_BUILD_DIR, FUNCS, RINGBUF_MB, SAMPLE)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GORETAIN_BENCH_BUILD_DIR:-$root/build-release}
 seconds=${1:-600}
 step=${2:-5}
 funcs=${FUNCS:-3000}
-ringbuf_mb=${RINGBUF_MB:-8}
+mode_flags=()
+if [[ ${SAMPLE:-0} == 1 ]]; then
+  mode_flags=(--sample --enable-sampling)
+  ringbuf_mb=${RINGBUF_MB:-default}
+else
+  ringbuf_mb=${RINGBUF_MB:-8}
+fi
+[[ $ringbuf_mb != default ]] && mode_flags+=(--ringbuf-mb "$ringbuf_mb")
 work=$(mktemp -d /tmp/grlongXXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 [[ $(id -u) -eq 0 ]] || { echo "bench-long-run: run as root" >&2; exit 1; }
@@ -78,7 +89,7 @@ PY
 "$work/churnsites.bin" "$((seconds + 30))s" >"$work/target.out" &
 target=$!
 "$build/userspace/goretain" --pid "$target" --duration "$seconds" --interval 30 --stack-depth 8 \
-  --ringbuf-mb "$ringbuf_mb" \
+  "${mode_flags[@]}" \
   --format json -o "$work/reports.json" 2>"$work/goretain.log" &
 gr=$!
 while ! grep -q "probes attached" "$work/goretain.log"; do

@@ -94,7 +94,7 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
   app.add_option("-n,--top", t.top, "show only the N largest call sites (0 = all)");
   app.add_option("--stack-depth", t.stack_depth, "frames beyond the call site in the JSON stack")
       ->check(CLI::Range(0, 24));
-  app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two)")
+  app.add_option("--ringbuf-mb", t.ringbuf_mb, "ring buffer size in MiB (power of two; default 32, with --sample 4)")
       ->check(CLI::Range(1, 1024));
   // Retention is the default; -r/--retained stays accepted (a no-op) for existing scripts.
   CLI::Option* retained_opt = app.add_flag(

@@ -32,7 +32,11 @@ struct TraceOptions {
   std::vector<std::pair<OutputFormat, std::string>> more_outputs;
   size_t top = 0;                         // 0 = all call sites
   uint32_t stack_depth = 0;               // frames beyond the call site in the JSON stack
-  uint32_t ringbuf_mb = 32;
+  // Ring buffer in MiB (--ringbuf-mb); 0 = the mode's default, RingbufMb() below: exact mode's
+  // events come at the allocation rate, sampled mode's about once per 512 KiB allocated, so a
+  // small buffer keeps a long-lived --sample (the agent) small (the kernel maps the buffer's pages
+  // twice: they count twice in goretain's RSS).
+  uint32_t ringbuf_mb = 0;
   bool assigns = false;                   // --assigns: probe every map insert
   bool retained = true;                   // retained bytes after GC, leak signal (--no-retained: off)
   bool verbose = false;
@@ -54,5 +58,14 @@ struct TraceOptions {
   // --cgroup, --all, goretain agent: follow processes as they start and exit (follow_options.h).
   FollowOptions follow;
 };
+
+inline constexpr uint32_t kExactRingbufMb = 32;   // the default of exact mode
+inline constexpr uint32_t kSampledRingbufMb = 4;  // the default of --sample (and the agent)
+
+// The ring buffer size a session uses: --ringbuf-mb if given, else its mode's default.
+inline uint32_t RingbufMb(const TraceOptions& t) {
+  if (t.ringbuf_mb != 0) return t.ringbuf_mb;
+  return t.sample ? kSampledRingbufMb : kExactRingbufMb;
+}
 
 }  // namespace goretain

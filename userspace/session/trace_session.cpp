@@ -307,7 +307,7 @@ Status TraceSession::Setup() {
   // evacuate -> newoverflow -> growslice) plus what the user asked for.
   cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 8 + opts_.stack_depth);
   cfg.extra_frames = opts_.stack_depth;
-  cfg.ringbuf_bytes = uint64_t{opts_.ringbuf_mb} << 20;
+  cfg.ringbuf_bytes = uint64_t{RingbufMb(opts_)} << 20;
   if (opts_.sample) {
     sampler_ = std::make_unique<SampleAggregator>(opts_.stack_depth, opts_.all_kinds);
     // The sampler's stacks climb out of profilealloc and mallocgc's per-size paths too.

@@ -2,17 +2,21 @@
 // built and dropped, slices appended to, a bounded cache) that runs for a fixed amount of work
 // and exits, so its wall time can be compared untraced and traced.
 //
-// Usage: churn [-rounds N] [-heap FILE]
+// Usage: churn [-rounds N] [-heap FILE] [-memrate BYTES]
 //
 // -heap writes the runtime's heap profile at the end. Because the program can write one, the
 // runtime samples its heap at Go's default rate (MemProfileRate 512 KiB) in every run, traced or
 // not, as in a production server that serves /debug/pprof: what goretain --sample rides.
+// -memrate sets runtime.MemProfileRate first thing in main (0: the runtime samples nothing, as in a
+// program that never references the heap profile; GODEBUG=memprofilerate does not reach go1.19's
+// runtime, which sets the variable in its own init): scripts/bench-sampling-cost.sh.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"time"
@@ -50,7 +54,11 @@ func handle(i int) int {
 func main() {
 	rounds := flag.Int("rounds", 200000, "requests to simulate")
 	heap := flag.String("heap", "", "write the runtime's heap profile here at the end")
+	memrate := flag.Int("memrate", -1, "set runtime.MemProfileRate to BYTES first (-1: leave it)")
 	flag.Parse()
+	if *memrate >= 0 {
+		runtime.MemProfileRate = *memrate
+	}
 	start := time.Now()
 	total := 0
 	for i := 0; i < *rounds; i++ {
