@@ -148,12 +148,15 @@ TEST_F(Containerd, PodByNameFindsTheContainerThroughTheShim) {
   // The bundle is only in the private state directory: the shim is the way to it.
   ASSERT_FALSE(fs::exists("/run/containerd/io.containerd.runtime.v2.task/default/" + cid));
 
-  Process gr = Goretain({"--format", "json", "--pod", "goretain-e2e/" + pod});
+  Process gr = Goretain({"--format", "json", "-v", "--pod", "goretain-e2e/" + pod});
   ASSERT_TRUE(Attached(gr, 60s));
   EXPECT_NE(gr.Stderr().find("[pod goretain-e2e/" + pod + ", container app, containerd " +
                              cid.substr(0, 12) + ", pid 1 in its namespace]"),
             std::string::npos) << gr.Describe();
   Touch(gate_dir / "open");
+  // A selected pod is followed (a new container would be attached): the trace ends on SIGTERM.
+  ASSERT_TRUE(gr.WaitForStderr("pid " + std::to_string(pid) + " exited")) << gr.Describe();
+  gr.Signal(SIGTERM);
   ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
   json r;
   ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();

@@ -201,8 +201,13 @@ Status TraceSession::ReadProfile(pid_t pid, const TracedBinary& traced, uint64_t
   auto profile = ReadProfileAtAttach(pid, traced, bias, opts_);
   if (!profile) return profile.error();
   if (*profile) {
-    for (CallsiteRow& row : (*profile)->rows) row.pid = static_cast<int>(pid);  // rows are per process
-    before_rows_.insert(before_rows_.end(), (*profile)->rows.begin(), (*profile)->rows.end());
+    for (CallsiteRow& row : (*profile)->rows) {
+      // Rows are per process. --sample shows objects that are not maps or slices only with
+      // --kinds all (as its traced rows); the exact mode shows them before attach (no cost).
+      if (row.kind == Kind::kOther && opts_.sample && !opts_.all_kinds) continue;
+      row.pid = static_cast<int>(pid);
+      before_rows_.push_back(std::move(row));
+    }
     before_source_ = (*profile)->source;
     *rate = (*profile)->rate_now;
   }
