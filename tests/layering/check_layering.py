@@ -26,7 +26,7 @@ ALLOWED = {
                 "symbols", "bpf"},
     "http": {"output", "model"},
     "output": {"model"},
-    "tui": {"model"},
+    "tui": {"output", "model"},
     "analysis": {"process", "goruntime", "model", "symbols", "bpf"},
     "targets": {"process", "goruntime", "model", "symbols"},
     "kernel": {"goruntime", "symbols", "bpf"},

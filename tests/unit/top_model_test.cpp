@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "userspace/tui/top_model.h"
+#include "userspace/output/table.h"
 #include "userspace/tui/top_text.h"
 
 namespace goretain::tui {
@@ -124,10 +125,10 @@ TEST(TopModel, SparklineScalesBetweenMinAndMaxOfTheLastValues) {
 }
 
 TEST(TopText, NumberFormats) {
-  EXPECT_EQ(FormatBytes(0), "0 B");
-  EXPECT_EQ(FormatBytes(1023), "1023 B");
-  EXPECT_EQ(FormatBytes(1536), "1.5 KiB");
-  EXPECT_EQ(FormatBytes(uint64_t{5} << 30), "5.0 GiB");
+  EXPECT_EQ(HumanBytes(0), "0 B");
+  EXPECT_EQ(HumanBytes(1023), "1023 B");
+  EXPECT_EQ(HumanBytes(1536), "1.5 KiB");
+  EXPECT_EQ(HumanBytes(uint64_t{5} << 30), "5.0 GiB");
   EXPECT_EQ(FormatRate(0.2), "0 B/s");
   EXPECT_EQ(FormatRate(2048), "+2.0 KiB/s");
   EXPECT_EQ(FormatRate(-800), "-800 B/s");

@@ -1,5 +1,7 @@
 #include "userspace/tui/top_text.h"
 
+#include "userspace/output/table.h"  // HumanBytes: the table's byte format
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -48,12 +50,12 @@ std::string FiguresLine(const Report& r, const LiveHistory& history) {
 std::string RetainedLine(const Report& r, const LiveHistory& history, size_t width, bool unicode) {
   const std::optional<uint64_t> total = RetainedTotal(r);
   if (!total) return "retained -  (no GC cycle checked yet, or --no-retained)";
-  const std::string head = fmt::format("retained {:>10}  ", FormatBytes(*total));
+  const std::string head = fmt::format("retained {:>10}  ", HumanBytes(*total));
   const std::vector<uint64_t>& totals = history.retained_totals();
   if (totals.empty()) return head;
   const auto [lo, hi] = std::minmax_element(totals.begin(), totals.end());
   const std::string tail =
-      fmt::format("  min {} max {} over {:.0f} s", FormatBytes(*lo), FormatBytes(*hi), r.elapsed_s);
+      fmt::format("  min {} max {} over {:.0f} s", HumanBytes(*lo), HumanBytes(*hi), r.elapsed_s);
   const size_t used = head.size() + tail.size();
   const size_t spark_width = width > used + 8 ? width - used : 8;
   return head + Sparkline(totals, spark_width, unicode) + tail;
@@ -61,22 +63,10 @@ std::string RetainedLine(const Report& r, const LiveHistory& history, size_t wid
 
 }  // namespace
 
-std::string FormatBytes(uint64_t bytes) {
-  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  double v = static_cast<double>(bytes) / 1024;
-  size_t unit = 0;
-  while (v >= 1024 && unit + 1 < std::size(kUnits)) {
-    v /= 1024;
-    unit++;
-  }
-  return fmt::format("{:.1f} {}", v, kUnits[unit]);
-}
-
 std::string FormatRate(double bytes_per_s) {
   const auto magnitude = static_cast<uint64_t>(std::llround(std::fabs(bytes_per_s)));
   if (magnitude == 0) return "0 B/s";
-  return fmt::format("{}{}/s", bytes_per_s < 0 ? "-" : "+", FormatBytes(magnitude));
+  return fmt::format("{}{}/s", bytes_per_s < 0 ? "-" : "+", HumanBytes(magnitude));
 }
 
 std::string FormatCount(uint64_t n) {
@@ -149,13 +139,13 @@ std::string ColumnTitles(size_t width) {
 }
 
 std::string FormatRow(const CallsiteRow& row, size_t width) {
-  const std::string retained = row.retained_bytes ? FormatBytes(*row.retained_bytes) : "-";
+  const std::string retained = row.retained_bytes ? HumanBytes(*row.retained_bytes) : "-";
   const std::string growth =
       row.retained_growth_bytes_per_s ? FormatRate(*row.retained_growth_bytes_per_s) : "-";
   const std::string site =
       fmt::format("{} ({}:{})", row.site.function, BaseName(row.site.file), row.site.line);
   return FitWidth(Line(LayoutFor(width), row.leaking ? "LEAK" : "", retained, growth,
-                       FormatBytes(row.alloc_bytes), FormatCount(row.alloc_objects),
+                       HumanBytes(row.alloc_bytes), FormatCount(row.alloc_objects),
                        KindName(row.kind), row.type.empty() ? "-" : row.type, site),
                   width);
 }

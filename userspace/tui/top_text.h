@@ -12,8 +12,6 @@
 
 namespace goretain::tui {
 
-// "0 B", "812 B", "12.3 KiB", "4.0 MiB", "1.2 GiB".
-std::string FormatBytes(uint64_t bytes);
 // Signed, per second: "+12.3 KiB/s", "-800 B/s", "0 B/s".
 std::string FormatRate(double bytes_per_s);
 // Thousands separated: 1234567 -> "1,234,567".
