@@ -94,20 +94,6 @@ TEST_F(Errors, CorruptExecutable) {
   ExpectError({"--", corrupt.string()}, 2);
 }
 
-// A copy of a Go 1.19 program whose build info claims another release (same length, so the file
-// stays valid): goretain must refuse versions whose runtime it does not know, naming them.
-void PatchGoVersion(const fs::path& binary, const std::string& from, const std::string& to) {
-  std::string bytes = ReadFile(binary);
-  size_t n = 0;  // build info and runtime.buildVersion both hold it
-  for (size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at)) {
-    bytes.replace(at, from.size(), to);
-    n++;
-  }
-  ASSERT_GT(n, 0u) << from << " not in " << binary;
-  std::ofstream(binary, std::ios::binary | std::ios::trunc) << bytes;
-  fs::permissions(binary, fs::perms::owner_all);
-}
-
 TEST_F(Errors, UnsupportedGoVersions) {
   const std::string real = "go1.19.8";
   for (const std::string fake : {"go1.15.8", "go1.29.8"}) {

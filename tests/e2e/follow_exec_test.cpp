@@ -55,13 +55,8 @@ int64_t Objects(const json& report, const std::string& kind, const std::string& 
 // A copy of counts that says it was built by another Go release (both places that hold it).
 fs::path CountsClaimingVersion(const fs::path& dir, const std::string& version) {
   const fs::path exe = dir / ("counts-" + version);
-  std::string bytes = ReadFile(Target("counts"));
-  const std::string real = "go1.19.8";
-  for (size_t at = bytes.find(real); at != std::string::npos; at = bytes.find(real, at)) {
-    bytes.replace(at, real.size(), version);
-  }
-  std::ofstream(exe, std::ios::binary | std::ios::trunc) << bytes;
-  fs::permissions(exe, fs::perms::owner_all);
+  fs::copy_file(Target("counts"), exe, fs::copy_options::overwrite_existing);
+  PatchGoVersion(exe, "go1.19.8", version);
   return exe;
 }
 

@@ -300,6 +300,18 @@ int64_t SumObjects(const json& report, const std::string& kind, const std::strin
   return sum;
 }
 
+void PatchGoVersion(const fs::path& binary, const std::string& from, const std::string& to) {
+  std::string bytes = ReadFile(binary);
+  size_t n = 0;  // build info and runtime.buildVersion both hold it
+  for (size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at)) {
+    bytes.replace(at, from.size(), to);
+    n++;
+  }
+  ASSERT_GT(n, 0u) << from << " not in " << binary;
+  std::ofstream(binary, std::ios::binary | std::ios::trunc) << bytes;
+  fs::permissions(binary, fs::perms::owner_all);
+}
+
 std::string DescribeCallsites(const json& report, size_t max) {
   std::ostringstream s;
   if (!report.contains("callsites") || !report["callsites"].is_array()) return "(no callsites array)";

@@ -47,6 +47,9 @@ class TempDir {
 // Creates (or truncates) a file: releases a target waiting with -wait FILE.
 void Touch(const fs::path& p);
 std::string ReadFile(const fs::path& p);
+// Rewrites a copied Go binary so it claims another release: every `from` (build info and
+// runtime.buildVersion both hold it) becomes `to`, of the same length so the file stays valid.
+void PatchGoVersion(const fs::path& binary, const std::string& from, const std::string& to);
 
 struct SpawnOptions {
   // Where stdout/stderr go; empty = a file in a private temp dir owned by the Process.

@@ -10,19 +10,6 @@ namespace {
 
 class SampledMode : public E2ETest {};
 
-// A copy of a go1.19 program whose build info claims another release (same length).
-void PatchGoVersion(const fs::path& binary, const std::string& from, const std::string& to) {
-  std::string bytes = ReadFile(binary);
-  size_t n = 0;
-  for (size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at)) {
-    bytes.replace(at, from.size(), to);
-    n++;
-  }
-  ASSERT_GT(n, 0u) << from << " not in " << binary;
-  std::ofstream(binary, std::ios::binary | std::ios::trunc) << bytes;
-  fs::permissions(binary, fs::perms::owner_all);
-}
-
 TEST_F(SampledMode, UnknownGoReleaseIsRefused) {
   const std::string fake = "go1.29.8";
   const fs::path exe = tmp_ / "sampled-go1.29";
