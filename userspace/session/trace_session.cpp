@@ -13,7 +13,8 @@
 
 
 #include "userspace/goruntime/sampler_plan.h"
-#include "userspace/process/mem_profile_rate.h"
+#include "userspace/goruntime/profile_layout.h"
+#include "userspace/process/profile_buckets.h"
 #include "userspace/session/plan_progress.h"
 #include "userspace/session/profile_at_attach.h"
 #include "userspace/session/report_builder.h"
@@ -260,28 +261,11 @@ Status TraceSession::AttachSelection() {
 
 Status TraceSession::AddSampledProcess(const TracedProcess& p, bool runtime_started,
                                       std::optional<int64_t> rate_at_attach) {
+  // A running process's rate was read by ReadProfile (which refuses --sample without one, and
+  // sets it with --enable-sampling); a launched command's is read once its runtime runs.
   std::optional<uint64_t> rate;
-  if (rate_at_attach && *rate_at_attach > 0) {
-    rate = static_cast<uint64_t>(*rate_at_attach);  // found also in stripped binaries
-  } else if (runtime_started) {
-    auto read = ReadMemProfileRate(p.pid, p.binary->binary->elf(), p.load_bias);
-    if (!read && read.error().code == ErrorCode::kUnsupported) {
-      // A stripped binary: its rate cannot be found (yet); Go's default is the likely one.
-      spdlog::warn("{}; assuming Go's default of 512 KiB (if the program cannot write a heap "
-                   "profile, its runtime samples nothing and the report stays empty)",
-                   read.error().message);
-      sampler_->AddProcess(p, SampleAggregator::kDefaultRate);
-      return Ok{};
-    }
-    if (!read) return read.error();
-    if (*read == 0) {
-      return MakeError(ErrorCode::kBadInput,
-                       fmt::format("pid {} has heap profiling switched off (runtime.MemProfileRate "
-                                   "is 0: nothing in {} can write a heap profile), so --sample "
-                                   "would see nothing (hint: trace it without --sample)",
-                                   p.pid, p.binary->exe_path));
-    }
-    rate = *read;
+  if (runtime_started && rate_at_attach && *rate_at_attach > 0) {
+    rate = static_cast<uint64_t>(*rate_at_attach);
   }
   sampler_->AddProcess(p, rate);
   return Ok{};
@@ -290,15 +274,17 @@ Status TraceSession::AddSampledProcess(const TracedProcess& p, bool runtime_star
 void TraceSession::ReadPendingSampleRates() {
   if (!sampler_) return;
   for (const TracedProcess& p : sampler_->ProcessesWithoutRate()) {
-    auto rate = ReadMemProfileRate(p.pid, p.binary->binary->elf(), p.load_bias);
-    if (!rate && rate.error().code == ErrorCode::kUnsupported) {
-      spdlog::warn("{}; assuming Go's default of 512 KiB", rate.error().message);
+    // The same reader as at attach: the variable by symbol, or from the runtime's code.
+    auto layout = ProfileLayout::For(*p.binary->binary);
+    if (!layout) {
+      spdlog::warn("{}; assuming Go's default of 512 KiB", layout.error().message);
       sampler_->SetRate(p.pid, SampleAggregator::kDefaultRate);
       continue;
     }
+    auto rate = ReadMemProfileRate(p.pid, *layout, p.load_bias);
     if (!rate) continue;  // exited: the default rate stands
     if (*rate == 0) spdlog::warn("pid {}: runtime.MemProfileRate is 0: no heap samples", p.pid);
-    sampler_->SetRate(p.pid, *rate);
+    sampler_->SetRate(p.pid, static_cast<uint64_t>(*rate));
   }
 }
 

@@ -57,9 +57,9 @@ class TraceSession {
   Status AttachSelection();
   // An error if a --pid target alive when goretain started exited during the attach.
   Status CheckNamedTargetsAlive() const;
-  // --sample: registers a process with the sampler, its MemProfileRate read now if its runtime
-  // runs (a launched command's is read at the first report). kBadInput if profiling is off.
-  // `rate`: the one read at attach (ReadProfile), if any; else it is read here or later.
+  // --sample: registers a process with the sampler at the MemProfileRate ReadProfile read (which
+  // refuses a running process that does not sample); a launched command's is read at the first
+  // report (ReadPendingSampleRates).
   Status AddSampledProcess(const TracedProcess& p, bool runtime_started,
                            std::optional<int64_t> rate);
   void ReadPendingSampleRates();
