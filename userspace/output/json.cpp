@@ -73,7 +73,7 @@ Json RowJson(const Report& r, const CallsiteRow& c) {
 
 }  // namespace
 
-std::string RenderJson(const Report& r, size_t top) {
+void WriteJson(const Report& r, size_t top, const std::function<void(std::string_view)>& put) {
   Json j;
   j["schema"] = "goretain.report/v1";
   j["mode"] = r.mode;
@@ -103,17 +103,24 @@ std::string RenderJson(const Report& r, size_t top) {
   // before them and those after, never as one JSON tree: a report's memory stays that of its
   // text (scripts/bench-long-run.sh).
   auto dump = [](const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); };
-  std::string out = dump(j);
-  out.pop_back();  // the head object's closing brace
-  out += R"(,"callsites":[)";
+  std::string head = dump(j);
+  head.pop_back();  // the head object's closing brace
+  put(head);
+  put(R"(,"callsites":[)");
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   for (size_t i = 0; i < n; i++) {
-    if (i) out += ',';
-    out += dump(RowJson(r, r.callsites[i]));
+    if (i) put(",");
+    put(dump(RowJson(r, r.callsites[i])));
   }
-  out += "],";
-  out += dump(tail).substr(1);  // the tail object without its opening brace
-  return out + "\n";
+  put("],");
+  put(std::string_view(dump(tail)).substr(1));  // the tail object without its opening brace
+  put("\n");
+}
+
+std::string RenderJson(const Report& r, size_t top) {
+  std::string out;
+  WriteJson(r, top, [&out](std::string_view text) { out += text; });
+  return out;
 }
 
 }  // namespace goretain

@@ -121,9 +121,16 @@ Status ReportWriter::Write(const Report& r) {
       if (auto s = WriteWhole(sink.path_pattern, RenderHtml(r)); !s) return s;
       continue;
     }
-    const std::string text = sink.format == OutputFormat::kJson ? RenderJson(r, top_)
-                                                                : RenderTable(r, top_) + "\n";
-    if (fwrite(text.data(), 1, text.size(), sink.out) != text.size() || fflush(sink.out) != 0) {
+    bool written = true;
+    auto put = [&](std::string_view text) {
+      written = written && fwrite(text.data(), 1, text.size(), sink.out) == text.size();
+    };
+    if (sink.format == OutputFormat::kJson) {
+      WriteJson(r, top_, put);  // streamed: the text of 10,000 rows is never whole in memory
+    } else {
+      put(RenderTable(r, top_) + "\n");
+    }
+    if (!written || fflush(sink.out) != 0) {
       return MakeError(ErrorCode::kIo, fmt::format("writing the report: {}", strerror(errno)));
     }
   }
