@@ -1,7 +1,8 @@
 // --max-callsites (issue 12 item 5): beyond the cap, new call sites are folded into one "(other)"
 // row per kind and counted; nothing is lost: every kind's allocations, summed over its rows,
 // equal those of an uncapped trace of the same deterministic program (within 2: the standard
-// library's sync.Pool allocates once or not at all, depending on which P runs it).
+// library's sync.Pool allocates once or not at all, depending on which P runs it). In sampled
+// mode the same cap folds sites the same way, and every folded sample is in an "(other)" row.
 #include <map>
 
 #include "harness.h"
@@ -44,6 +45,28 @@ TEST_F(E2ETest, MaxCallsitesFoldsTheRestAndCountsThem) {
   for (const auto& [kind, objects] : without) {
     EXPECT_NEAR(with_cap[kind], objects, 2) << kind;
   }
+}
+
+TEST_F(E2ETest, MaxCallsitesFoldsSampledSitesToo) {
+  Traced t;
+  json report;
+  ASSERT_TRUE(TraceToEnd({Target("sampled"), "-scale", "2"},
+                         {"--sample", "--kinds", "all", "--max-callsites", "2"}, &t, &report, 60s));
+  ASSERT_EQ(report["mode"], "sampled");
+  int64_t own = 0, other_samples = 0;
+  for (const auto& c : report["callsites"]) {
+    if (c["function"] == "(other)") {
+      EXPECT_EQ(c["line"], 0);
+      other_samples += c["samples"]["alloc_objects"].get<int64_t>();
+    } else {
+      own++;
+    }
+  }
+  EXPECT_LE(own, 2) << DescribeCallsites(report, 20);
+  EXPECT_GE(report["folded"]["callsites"].get<int64_t>(), 1);
+  // --kinds all shows every kind's "(other)": exactly the samples the cap folded.
+  EXPECT_GT(other_samples, 100) << DescribeCallsites(report, 20);
+  EXPECT_EQ(report["folded"]["allocations"].get<int64_t>(), other_samples);
 }
 
 }  // namespace

@@ -30,6 +30,20 @@ SourceFrame ToSourceFrame(const symbols::Frame& f) {
 // The runtime's sampler is told no type: rows of the same line and kind merge.
 using RowKey = std::tuple<int, std::string, std::string, int>;
 
+// Adds `row`'s figures (another site of the same line and kind) into `r`.
+void AddRow(CallsiteRow& r, const CallsiteRow& row) {
+  r.alloc_objects += row.alloc_objects;
+  r.heap_objects += row.heap_objects;
+  r.alloc_bytes += row.alloc_bytes;
+  *r.retained_objects += *row.retained_objects;
+  *r.retained_bytes += *row.retained_bytes;
+  *r.retained_growth_bytes_per_s += *row.retained_growth_bytes_per_s;
+  r.samples->alloc_objects += row.samples->alloc_objects;
+  r.samples->inuse_objects += row.samples->inuse_objects;
+  if (row.leak && (!r.leak || row.leak->rise_bytes > r.leak->rise_bytes)) r.leak = row.leak;
+  r.leaking = r.leak.has_value();
+}
+
 }  // namespace
 
 size_t SampleAggregator::SiteKeyHash::operator()(const SiteKey& k) const noexcept {
@@ -143,26 +157,44 @@ void SampleAggregator::OnSample(Process& p, const gr_event& e, size_t size) {
   samples_++;
   const uint64_t pc = e.stack[chosen] - p.traced.load_bias;
   const Kind kind = KindOf(p, e, chosen);
-  auto& slot = sites_[SiteKey{p.traced.pid, pc, kind}];
-  if (!slot) {
-    slot = std::make_unique<Site>();
-    slot->pid = p.traced.pid;
-    slot->binary = p.traced.binary;
-    slot->pc = pc;
-    slot->kind = kind;
-    for (uint32_t i = chosen + 1; i < depth && slot->outer_pcs.size() < report_stack_depth_; i++) {
-      slot->outer_pcs.push_back(e.stack[i] - p.traced.load_bias);
-    }
-    p.sites.push_back(slot.get());
+  // A kind no row shows (other, without --kinds all) keeps no site: it would only take memory
+  // and the cap's room. Its object is still recorded, so that its free is matched.
+  Site* site = nullptr;
+  if (kind != Kind::kOther || all_kinds_) {
+    site = &SiteFor(p, SiteKey{p.traced.pid, pc, kind}, e, chosen, depth);
+    SizeCounts& c = StageOf(*site, bytes);
+    c.alloc++;
+    c.young++;
   }
-  SizeCounts& c = StageOf(*slot, bytes);
-  c.alloc++;
-  c.young++;
   // A free at this address always comes before the next sample there (the sweep frees the
   // special before the slot is reused); one still recorded had its free lost: forget it.
   auto [it, inserted] = objects_.try_emplace(ObjectKey{p.traced.pid, addr}, Object{});
   if (!inserted) OnFree(p, e);  // (reads the old object through `it` below)
-  it->second = Object{slot.get(), bytes, p.cycles};
+  it->second = Object{site, bytes, p.cycles};
+}
+
+SampleAggregator::Site& SampleAggregator::SiteFor(Process& p, const SiteKey& key,
+                                                  const gr_event& e, uint32_t chosen,
+                                                  uint32_t depth) {
+  if (auto it = sites_.find(key); it != sites_.end()) return *it->second;
+  const bool kept = cap_.Admit(SiteKeyHash{}(key), sites_.size() - folded_sites_, true);
+  // pc 0 is no return address: the folded site of this kind (and process).
+  auto& slot = sites_[kept ? key : SiteKey{key.pid, 0, key.kind}];
+  if (slot) return *slot;
+  slot = std::make_unique<Site>();
+  slot->pid = key.pid;
+  slot->binary = p.traced.binary;
+  slot->pc = kept ? key.pc : 0;
+  slot->kind = key.kind;
+  if (kept) {
+    for (uint32_t i = chosen + 1; i < depth && slot->outer_pcs.size() < report_stack_depth_; i++) {
+      slot->outer_pcs.push_back(e.stack[i] - p.traced.load_bias);
+    }
+  } else {
+    folded_sites_++;
+  }
+  p.sites.push_back(slot.get());
+  return *slot;
 }
 
 void SampleAggregator::OnFree(Process& p, const gr_event& e) {
@@ -183,10 +215,12 @@ void SampleAggregator::OnFree(Process& p, const gr_event& e) {
     return;
   }
   const Object& o = it->second;
-  SizeCounts& c = StageOf(*o.site, o.size);
-  const uint64_t age = p.cycles - o.epoch;
-  uint64_t& stage = age == 0 ? c.young : age == 1 ? c.mid : c.settled;
-  if (stage > 0) stage--;
+  if (o.site) {
+    SizeCounts& c = StageOf(*o.site, o.size);
+    const uint64_t age = p.cycles - o.epoch;
+    uint64_t& stage = age == 0 ? c.young : age == 1 ? c.mid : c.settled;
+    if (stage > 0) stage--;
+  }
   if (e.func == GR_FUNC_FREE_SPECIAL) objects_.erase(it);
 }
 
@@ -229,11 +263,8 @@ void SampleAggregator::OnEvent(const gr_event& e, size_t size) {
   }
 }
 
-CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
-  CallsiteRow row;
-  row.kind = s.kind;
-  const symbols::GoBinary& bin = *s.binary->binary;
-  const ResolvedStack stack = ResolveStack(bin, s.pc, s.outer_pcs);
+void SampleAggregator::ResolveRowSite(const Site& s, CallsiteRow& row) const {
+  const ResolvedStack stack = ResolveStack(*s.binary->binary, s.pc, s.outer_pcs);
   const symbols::Resolution& res = stack.resolutions.front();
   auto user = std::find_if(res.frames.begin(), res.frames.end(),
                            [](const symbols::Frame& f) { return !IsRuntimeFrame(f); });
@@ -251,8 +282,18 @@ CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
       row.stack.push_back(ToSourceFrame(f));
     }
   }
-  row.exe = s.binary->exe_path;
   row.pcs = StackPcs(stack);
+}
+
+CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
+  CallsiteRow row;
+  row.kind = s.kind;
+  row.exe = s.binary->exe_path;
+  if (s.pc == 0) {  // call sites folded beyond --max-callsites
+    row.site = SourceFrame{Aggregator::kFoldedFunction, "", 0};
+  } else {
+    ResolveRowSite(s, row);
+  }
   SampleCounts samples;
   double alloc_objects = 0, alloc_bytes = 0, inuse_objects = 0, inuse_bytes = 0;
   for (const auto& [size, c] : s.by_size) {
@@ -288,34 +329,35 @@ CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
 }
 
 std::vector<CallsiteRow> SampleAggregator::Rows() const {
-  std::map<RowKey, CallsiteRow> merged;
+  // Rows are built in place, each site's merged into the first of its line and kind: a report of
+  // 10,000 rows holds each row once (scripts/bench-long-run.sh).
+  std::vector<CallsiteRow> rows;
+  rows.reserve(sites_.size());
+  std::map<RowKey, size_t> index;  // into rows
   for (const auto& [key, site] : sites_) {
     if (site->kind == Kind::kOther && !all_kinds_) continue;
     const auto pit = processes_.find(site->pid);
     const uint64_t rate = pit != processes_.end() && pit->second.rate
                               ? *pit->second.rate : kDefaultRate;
     CallsiteRow row = RowOf(*site, rate);
-    RowKey rk{static_cast<int>(row.kind), row.site.function, row.site.file, row.site.line};
-    auto [it, inserted] = merged.try_emplace(rk, row);
-    if (inserted) continue;
-    CallsiteRow& r = it->second;
-    r.alloc_objects += row.alloc_objects;
-    r.heap_objects += row.heap_objects;
-    r.alloc_bytes += row.alloc_bytes;
-    *r.retained_objects += *row.retained_objects;
-    *r.retained_bytes += *row.retained_bytes;
-    *r.retained_growth_bytes_per_s += *row.retained_growth_bytes_per_s;
-    r.samples->alloc_objects += row.samples->alloc_objects;
-    r.samples->inuse_objects += row.samples->inuse_objects;
-    if (row.leak && (!r.leak || row.leak->rise_bytes > r.leak->rise_bytes)) r.leak = row.leak;
-    r.leaking = r.leak.has_value();
+    auto [it, inserted] = index.try_emplace(
+        RowKey{static_cast<int>(row.kind), row.site.function, row.site.file, row.site.line},
+        rows.size());
+    if (inserted) {
+      rows.push_back(std::move(row));
+    } else {
+      AddRow(rows[it->second], row);
+    }
   }
-  std::vector<CallsiteRow> rows;
-  rows.reserve(merged.size());
-  for (auto& [k, r] : merged) rows.push_back(std::move(r));
-  std::stable_sort(rows.begin(), rows.end(), [](const CallsiteRow& a, const CallsiteRow& b) {
+  // Leaking rows first, then by bytes allocated, then (for a stable order) by kind and line.
+  auto line_of = [](const CallsiteRow& r) {
+    return std::tuple<int, const std::string&, const std::string&, int>(
+        static_cast<int>(r.kind), r.site.function, r.site.file, r.site.line);
+  };
+  std::sort(rows.begin(), rows.end(), [&](const CallsiteRow& a, const CallsiteRow& b) {
     if (a.leaking != b.leaking) return a.leaking;
-    return a.alloc_bytes > b.alloc_bytes;
+    if (a.alloc_bytes != b.alloc_bytes) return a.alloc_bytes > b.alloc_bytes;
+    return line_of(a) < line_of(b);
   });
   return rows;
 }

@@ -16,6 +16,9 @@
 // Kind: from which runtime allocation function is on the sample's stack (makemap → map.make, map
 // growth → map.grow, growslice → slice.grow, makeslice → slice.make); any other object is `other`,
 // reported only when asked (--kinds all). Rows carry no Go type: the sampler is not told it.
+//
+// --max-callsites: as in exact mode (CallsiteCap), a site first seen once the cap is reached is
+// folded into its process's "(other)" site of its kind; its samples, and their frees, count there.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +31,7 @@
 #include <vector>
 
 #include "goretain.h"
+#include "userspace/analysis/callsite_cap.h"
 #include "userspace/analysis/retention_history.h"
 #include "userspace/analysis/traced_process.h"
 #include "userspace/model/report.h"
@@ -36,8 +40,10 @@ namespace goretain {
 
 class SampleAggregator {
  public:
-  SampleAggregator(uint32_t report_stack_depth, bool all_kinds)
-      : report_stack_depth_(report_stack_depth), all_kinds_(all_kinds) {}
+  // `max_callsites`: distinct sites kept (--max-callsites); see CallsiteCap.
+  SampleAggregator(uint32_t report_stack_depth, bool all_kinds,
+                   size_t max_callsites = CallsiteCap::kDefaultMax)
+      : report_stack_depth_(report_stack_depth), all_kinds_(all_kinds), cap_(max_callsites) {}
 
   // `rate`: runtime.MemProfileRate, if known yet (SetRate later otherwise).
   void AddProcess(const TracedProcess& p, std::optional<uint64_t> rate);
@@ -56,6 +62,8 @@ class SampleAggregator {
   uint64_t gc_cycles() const { return gc_cycles_; }
   uint64_t samples() const { return samples_; }
   uint64_t unmatched_frees() const { return unmatched_frees_; }
+  // Sites folded beyond --max-callsites; `allocations` counts their samples.
+  const FoldedCallsites& folded() const { return cap_.folded(); }
 
   // Assumed until a process's own rate is read: Go's default (runtime.MemProfileRate).
   static constexpr uint64_t kDefaultRate = 512 * 1024;
@@ -94,7 +102,7 @@ class SampleAggregator {
     size_t operator()(const ObjectKey& k) const noexcept;
   };
   struct Object {
-    Site* site;
+    Site* site;  // null: a kind no row shows (other, without --kinds all)
     uint64_t size;
     uint64_t epoch;  // the process's completed GC cycles when it was sampled
   };
@@ -111,6 +119,10 @@ class SampleAggregator {
   };
 
   void OnSample(Process& p, const gr_event& e, size_t size);
+  // The site of `key`, made if new (its outer frames from `e` beyond `chosen`), or its kind's
+  // folded site (pc 0) once the cap is reached.
+  Site& SiteFor(Process& p, const SiteKey& key, const gr_event& e, uint32_t chosen,
+                uint32_t depth);
   void OnFree(Process& p, const gr_event& e);
   void OnCycle(Process& p, double now_s);
   Kind KindOf(const Process& p, const gr_event& e, uint32_t chosen);
@@ -118,6 +130,8 @@ class SampleAggregator {
   bool IsUserPc(const TracedBinary* b, uint64_t pc);
   static SizeCounts& StageOf(Site& s, uint64_t size);
   CallsiteRow RowOf(const Site& s, uint64_t rate) const;
+  // The row's call site, stack and PCs, resolved from the site's PCs.
+  void ResolveRowSite(const Site& s, CallsiteRow& row) const;
 
   uint32_t report_stack_depth_;
   bool all_kinds_;
@@ -126,6 +140,8 @@ class SampleAggregator {
   std::unordered_map<ObjectKey, Object, ObjectKeyHash> objects_;
   std::map<std::pair<const TracedBinary*, uint64_t>, bool> user_pc_cache_;
   std::map<std::pair<const TracedBinary*, uint64_t>, uint32_t> path_bits_cache_;
+  CallsiteCap cap_;
+  size_t folded_sites_ = 0;  // entries of sites_ that are folded sites (not counted in the cap)
   std::optional<uint64_t> first_ts_ns_;
   uint64_t received_ = 0, gc_cycles_ = 0, samples_ = 0, unmatched_frees_ = 0;
 };

@@ -60,6 +60,7 @@ Report BuildSessionReport(const ReportInputs& in) {
     r.events_received = in.sampler->received();
     r.gc_cycles = in.sampler->gc_cycles();
     r.callsites = in.sampler->Rows();
+    r.folded = in.sampler->folded();
   }
   // What each process retained before attach, beside (never into) the traced figures.
   if (in.before_rows) MergeBeforeAttach(r.callsites, *in.before_rows);

@@ -300,7 +300,8 @@ Status TraceSession::Setup() {
   cfg.extra_frames = opts_.stack_depth;
   cfg.ringbuf_bytes = uint64_t{RingbufMb(opts_)} << 20;
   if (opts_.sample) {
-    sampler_ = std::make_unique<SampleAggregator>(opts_.stack_depth, opts_.all_kinds);
+    sampler_ = std::make_unique<SampleAggregator>(opts_.stack_depth, opts_.all_kinds,
+                                                  opts_.max_callsites);
     // The sampler's stacks climb out of profilealloc and mallocgc's per-size paths too.
     cfg.stack_depth = std::min<uint32_t>(GR_MAX_STACK, 16 + opts_.stack_depth);
   }
