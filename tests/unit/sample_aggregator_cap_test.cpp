@@ -51,7 +51,9 @@ class SampleAggregatorCap : public ::testing::Test {
     ASSERT_EQ(user_returns_.size(), 6u);
   }
 
-  void Attach(SampleAggregator& agg) { agg.AddProcess(TracedProcess{kPid, binary_.get(), 0}, kRate); }
+  void Attach(SampleAggregator& agg) {
+    agg.AddProcess(TracedProcess{kPid, binary_.get(), 0}, kRate);
+  }
 
   void Sample(SampleAggregator& agg, size_t site, uint64_t addr) {
     gr_event e = Event(GR_KIND_SAMPLE);
