@@ -15,7 +15,8 @@
 //
 // Kind: from which runtime allocation function is on the sample's stack (makemap → map.make, map
 // growth → map.grow, growslice → slice.grow, makeslice → slice.make); any other object is `other`,
-// reported only when asked (--kinds all). Rows carry no Go type: the sampler is not told it.
+// reported (and given a site) only when asked (--kinds all). Rows carry no Go type: the sampler
+// is not told it.
 //
 // --max-callsites: as in exact mode (CallsiteCap), a site first seen once the cap is reached is
 // folded into its process's "(other)" site of its kind; its samples, and their frees, count there.
