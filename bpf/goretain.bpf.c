@@ -369,7 +369,9 @@ int gr_alloc_probe(struct pt_regs *regs)
 	if (!e)
 		return 0;
 	event__fill(e, regs, spec, target, pid_tgid);
-	e->stack_depth = event__walk_stack(e, regs, spec, target->load_bias);
+	e->stack_depth = 0;
+	if (!(spec->flags & GR_PROBE_NO_STACK))
+		e->stack_depth = event__walk_stack(e, regs, spec, target->load_bias);
 	event__stash_or_send(e, spec, spec_idx, target);
 	return 0;
 }
