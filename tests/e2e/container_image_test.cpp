@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -347,6 +348,21 @@ TEST_F(ContainerImageTest, AgentImageAsTheDaemonSetServesMetricsOfEveryGoContain
   }
   EXPECT_GE(flagged["cart"], 1);
   EXPECT_EQ(flagged["web"], 0) << "a control line of control2_request flagged as a leak";
+
+  // /metrics?pod=NS/NAME: the leaking pod's series alone, its leak flagged there too.
+  const HttpReply cart = HttpGet(url, "/metrics?pod=" + leak.ns + "/" + leak.pod);
+  ASSERT_EQ(cart.status, 200);
+  const std::vector<MetricSample> of_pod = ParseMetrics(cart.body);
+  std::set<std::string> pids;
+  for (const MetricSample& s : Select(of_pod, "goretain_alloc_bytes_total")) pids.insert(Label(s, "pid"));
+  EXPECT_EQ(pids, std::set<std::string>{std::to_string(leak.pid)});
+  int flagged_in_pod = 0;
+  for (const Marker& m : leak_lines) {
+    for (const MetricSample& s : SiteSamples(of_pod, "goretain_leaking", leak, m)) {
+      flagged_in_pod += s.value == 1 && Label(s, "pod") == leak.pod;
+    }
+  }
+  EXPECT_GE(flagged_in_pod, 1) << DescribePid(of_pod, leak.pid);
 
   ASSERT_TRUE(agent_runc.Kill(agent_id, "TERM"));
   ASSERT_EQ(runc_agent.Wait(), 0) << runc_agent.Describe();
