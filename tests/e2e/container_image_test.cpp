@@ -226,6 +226,72 @@ std::string DescribePid(const std::vector<MetricSample>& all, pid_t pid, size_t 
   return out;
 }
 
+// The agent's bundle (rootfs already unpacked): the DaemonSet's args, env, capabilities and
+// mounts, but for the listening address (see the test).
+void WriteDaemonSetAgentBundle(const fs::path& bundle) {
+  std::vector<std::string> args = DaemonSetList("args");
+  ASSERT_EQ(args.at(0), "agent") << "deploy/daemonset.yaml's args";
+  auto listen = std::find(args.begin(), args.end(), "--listen");
+  ASSERT_NE(listen, args.end()) << "the DaemonSet serves /metrics with --listen: "
+                                << testing::PrintToString(args);
+  ASSERT_EQ(*(listen + 1), "0.0.0.0:9464");
+  *(listen + 1) = "127.0.0.1:0";
+  // A series for every call site: this host's other Go programs (other tests') must not crowd
+  // the test's lines into function="(other)" (--metrics-top caps the series over the node).
+  args.insert(args.end(), {"--metrics-top", "0"});
+  ts::BundleConfig agent;
+  agent.args = {"/usr/bin/goretain"};
+  agent.args.insert(agent.args.end(), args.begin(), args.end());
+  agent.env.push_back("NODE_NAME=test-node");
+  agent.host_pid = true;
+  agent.capabilities = DaemonSetCapabilities();
+  agent.binds.push_back({"/run", "/run", true});
+  ts::WriteBundle(bundle, agent);
+}
+
+// How many of `lines` of the container's process have goretain_leaking 1 in `samples`.
+int LinesFlagged(const std::vector<MetricSample>& samples, const PodContainer& c,
+                 const std::vector<Marker>& lines) {
+  int n = 0;
+  for (const Marker& m : lines) {
+    for (const MetricSample& s : SiteSamples(samples, "goretain_leaking", c, m)) {
+      n += s.value == 1 && Label(s, "pod") == c.pod;
+    }
+  }
+  return n;
+}
+
+// The container's series: its target_info and, at each marked line, its counters (> 0) with the
+// container's labels and its leak gauge; at a steady leak's line (`leaks`), retained bytes > 0.
+void ExpectContainerSeries(const std::vector<MetricSample>& samples, const PodContainer& c,
+                           const std::vector<Marker>& lines, bool leaks) {
+  SCOPED_TRACE(c.target);
+  const std::map<std::string, std::string> labels = {
+      {"namespace", c.ns}, {"pod", c.pod}, {"container", c.container}, {"container_id", c.id}};
+  const auto info = Select(samples, "goretain_target_info", labels);
+  ASSERT_EQ(info.size(), 1u) << DescribePid(samples, c.pid);
+  EXPECT_EQ(Label(info[0], "pid"), std::to_string(c.pid));
+  EXPECT_EQ(Label(info[0], "exe"), "/" + c.target);  // the path in its container
+  for (const Marker& m : lines) {
+    SCOPED_TRACE(m.kind + " " + m.label + " line " + std::to_string(m.line));
+    const auto bytes = SiteSamples(samples, "goretain_alloc_bytes_total", c, m);
+    ASSERT_EQ(bytes.size(), 1u) << DescribePid(samples, c.pid);  // one series per line
+    for (const auto& [name, value] : labels) EXPECT_EQ(Label(bytes[0], name), value);
+    EXPECT_GT(bytes[0].value, 0);
+    const auto objects = SiteSamples(samples, "goretain_alloc_objects_total", c, m);
+    ASSERT_EQ(objects.size(), 1u);
+    EXPECT_GT(objects[0].value, 0);
+    ASSERT_EQ(SiteSamples(samples, "goretain_leaking", c, m).size(), 1u);
+    if (leaks && !m.steps) {  // the steady leaks hold what they allocated
+      const auto retained = SiteSamples(samples, "goretain_retained_bytes", c, m);
+      ASSERT_EQ(retained.size(), 1u);
+      EXPECT_GT(retained[0].value, 0);
+      printf("leak line %d (%s): alloc %.0f B, retained %.0f B, flagged %d\n", m.line,
+             m.kind.c_str(), bytes[0].value, retained[0].value, LinesFlagged(samples, c, {m}));
+    }
+  }
+}
+
 // Issue 13: "the agent image run under runc serves metrics for every Go container on the host".
 // The agent runs from the image's rootfs with the DaemonSet's args (`agent --all --listen ...`:
 // sampled mode, every Go process of the host), capabilities, host PID namespace and read-only
@@ -265,25 +331,7 @@ TEST_F(ContainerImageTest, AgentImageAsTheDaemonSetServesMetricsOfEveryGoContain
     c->pid = runc.RunDetached("gr-test-" + c->container + "-" + c->id.substr(0, 12), c->bundle);
   }
 
-  // The agent: the DaemonSet's args, env, capabilities and mounts.
-  std::vector<std::string> args = DaemonSetList("args");
-  ASSERT_EQ(args.at(0), "agent") << "deploy/daemonset.yaml's args";
-  auto listen = std::find(args.begin(), args.end(), "--listen");
-  ASSERT_NE(listen, args.end()) << "the DaemonSet serves /metrics with --listen: "
-                                << testing::PrintToString(args);
-  ASSERT_EQ(*(listen + 1), "0.0.0.0:9464");
-  *(listen + 1) = "127.0.0.1:0";
-  // A series for every call site: this host's other Go programs (other tests') must not crowd
-  // the test's lines into function="(other)" (--metrics-top caps the series over the node).
-  args.insert(args.end(), {"--metrics-top", "0"});
-  ts::BundleConfig agent;
-  agent.args = {"/usr/bin/goretain"};
-  agent.args.insert(agent.args.end(), args.begin(), args.end());
-  agent.env.push_back("NODE_NAME=test-node");
-  agent.host_pid = true;
-  agent.capabilities = DaemonSetCapabilities();
-  agent.binds.push_back({"/run", "/run", true});
-  ts::WriteBundle(agent_bundle, agent);
+  ASSERT_NO_FATAL_FAILURE(WriteDaemonSetAgentBundle(agent_bundle));
   ts::RuncRoot agent_runc(tmp_ / "runc-state");
   const std::string agent_id = "gr-test-agent-" + leak.id.substr(0, 12);
   Process runc_agent(agent_runc.RunArgv(agent_id, agent_bundle));
@@ -296,73 +344,30 @@ TEST_F(ContainerImageTest, AgentImageAsTheDaemonSetServesMetricsOfEveryGoContain
   ASSERT_FALSE(url.empty()) << runc_agent.Describe();
 
   // Scrape (once a second, at most 60 s) until the leak is flagged at one of leak1_maplist's
-  // leaking lines and every marked line of both programs has its series.
+  // leaking lines; then every marked line of both programs has its series.
   const std::vector<Marker> leak_lines = Markers("leak1_maplist", "leak");
   const std::vector<Marker> control_lines = Markers("control2_request", "control");
   std::vector<MetricSample> samples;
-  auto leak_flagged = [&] {
-    for (const Marker& m : leak_lines) {
-      for (const MetricSample& s : SiteSamples(samples, "goretain_leaking", leak, m)) {
-        if (s.value == 1) return true;
-      }
-    }
-    return false;
-  };
-  for (int i = 0; i < 60 && !leak_flagged(); i++) {
+  for (int i = 0; i < 60 && LinesFlagged(samples, leak, leak_lines) == 0; i++) {
     std::this_thread::sleep_for(1s);
     const HttpReply reply = HttpGet(url, "/metrics");
     if (reply.status == 200) samples = ParseMetrics(reply.body);
   }
-  ASSERT_TRUE(leak_flagged()) << runc_agent.Describe();
-
-  std::map<std::string, int> flagged;  // container -> lines flagged
-  for (const PodContainer* c : {&leak, &control}) {
-    SCOPED_TRACE(c->target);
-    const std::map<std::string, std::string> labels = {
-        {"namespace", c->ns}, {"pod", c->pod}, {"container", c->container},
-        {"container_id", c->id}};
-    const auto info = Select(samples, "goretain_target_info", labels);
-    ASSERT_EQ(info.size(), 1u) << DescribePid(samples, c->pid);
-    EXPECT_EQ(Label(info[0], "pid"), std::to_string(c->pid));
-    EXPECT_EQ(Label(info[0], "exe"), "/" + c->target);  // the path in its container
-    for (const Marker& m : c == &leak ? leak_lines : control_lines) {
-      SCOPED_TRACE(m.kind + " " + m.label + " line " + std::to_string(m.line));
-      const auto bytes = SiteSamples(samples, "goretain_alloc_bytes_total", *c, m);
-      ASSERT_EQ(bytes.size(), 1u) << DescribePid(samples, c->pid);  // one series per line
-      for (const auto& [name, value] : labels) EXPECT_EQ(Label(bytes[0], name), value);
-      EXPECT_GT(bytes[0].value, 0);
-      const auto objects = SiteSamples(samples, "goretain_alloc_objects_total", *c, m);
-      ASSERT_EQ(objects.size(), 1u);
-      EXPECT_GT(objects[0].value, 0);
-      const auto leaking = SiteSamples(samples, "goretain_leaking", *c, m);
-      ASSERT_EQ(leaking.size(), 1u);
-      flagged[c->container] += leaking[0].value == 1;
-      if (c == &leak && !m.steps) {  // the steady leaks hold what they allocated
-        const auto retained = SiteSamples(samples, "goretain_retained_bytes", *c, m);
-        ASSERT_EQ(retained.size(), 1u);
-        EXPECT_GT(retained[0].value, 0);
-        printf("leak line %d (%s): alloc %.0f B, retained %.0f B, leaking %.0f\n", m.line,
-               m.kind.c_str(), bytes[0].value, retained[0].value, leaking[0].value);
-      }
-    }
-  }
-  EXPECT_GE(flagged["cart"], 1);
-  EXPECT_EQ(flagged["web"], 0) << "a control line of control2_request flagged as a leak";
+  ASSERT_GE(LinesFlagged(samples, leak, leak_lines), 1) << runc_agent.Describe();
+  ExpectContainerSeries(samples, leak, leak_lines, true);
+  ExpectContainerSeries(samples, control, control_lines, false);
+  EXPECT_EQ(LinesFlagged(samples, control, control_lines), 0) << "a control line flagged";
 
   // /metrics?pod=NS/NAME: the leaking pod's series alone, its leak flagged there too.
   const HttpReply cart = HttpGet(url, "/metrics?pod=" + leak.ns + "/" + leak.pod);
   ASSERT_EQ(cart.status, 200);
   const std::vector<MetricSample> of_pod = ParseMetrics(cart.body);
   std::set<std::string> pids;
-  for (const MetricSample& s : Select(of_pod, "goretain_alloc_bytes_total")) pids.insert(Label(s, "pid"));
-  EXPECT_EQ(pids, std::set<std::string>{std::to_string(leak.pid)});
-  int flagged_in_pod = 0;
-  for (const Marker& m : leak_lines) {
-    for (const MetricSample& s : SiteSamples(of_pod, "goretain_leaking", leak, m)) {
-      flagged_in_pod += s.value == 1 && Label(s, "pod") == leak.pod;
-    }
+  for (const MetricSample& s : Select(of_pod, "goretain_alloc_bytes_total")) {
+    pids.insert(Label(s, "pid"));
   }
-  EXPECT_GE(flagged_in_pod, 1) << DescribePid(of_pod, leak.pid);
+  EXPECT_EQ(pids, std::set<std::string>{std::to_string(leak.pid)});
+  EXPECT_GE(LinesFlagged(of_pod, leak, leak_lines), 1) << DescribePid(of_pod, leak.pid);
 
   ASSERT_TRUE(agent_runc.Kill(agent_id, "TERM"));
   ASSERT_EQ(runc_agent.Wait(), 0) << runc_agent.Describe();

@@ -181,6 +181,18 @@ TEST_F(Containerd, PodByNameFindsTheContainerThroughTheShim) {
   EXPECT_EQ((*row)["labels"], want);
 }
 
+// True if a row of `table` (one report of -f table) is the marker's line, marked LEAK.
+bool TableSaysLeak(const std::string& table, const Marker& m) {
+  const std::string site = "main.go:" + std::to_string(m.line);
+  std::istringstream rows(table);
+  for (std::string line; std::getline(rows, line);) {
+    if (line.find(m.kind + " LEAK") != std::string::npos && line.find(site) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Issue 13: "`goretain --pod NS/NAME` against a containerd-run container with Kubernetes
 // annotations shows labelled leaking lines". The container runs leak1_maplist (its events log
 // never shrinks; two GCs a second so the leak signal comes within seconds); goretain reports
@@ -256,15 +268,7 @@ TEST_F(Containerd, PodByNameShowsTheLeakingLineWithItsLabels) {
     if (!(*row)["leaking"].get<bool>()) continue;
     leaking_lines++;
     EXPECT_GT((*row)["retained_bytes"].get<int64_t>(), 0);
-    // The table's row of that line says LEAK.
-    const std::string site = "main.go:" + std::to_string(m.line);
-    bool leak_row = false;
-    std::istringstream rows(last_table);
-    for (std::string line; std::getline(rows, line);) {
-      leak_row |= line.find(m.kind + " LEAK") != std::string::npos &&
-                  line.find(site) != std::string::npos;
-    }
-    EXPECT_TRUE(leak_row) << last_table;
+    EXPECT_TRUE(TableSaysLeak(last_table, m)) << last_table;
     printf("%s line %d: alloc %lld B, retained %lld B, leaking\n", m.kind.c_str(), m.line,
            static_cast<long long>((*row)["alloc_bytes"].get<int64_t>()),
            static_cast<long long>((*row)["retained_bytes"].get<int64_t>()));
