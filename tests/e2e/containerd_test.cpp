@@ -267,7 +267,8 @@ TEST_F(Containerd, PodByNameShowsTheLeakingLineWithItsLabels) {
     EXPECT_GT((*row)["alloc_bytes"].get<int64_t>(), 0);
     if (!(*row)["leaking"].get<bool>()) continue;
     leaking_lines++;
-    EXPECT_GT((*row)["retained_bytes"].get<int64_t>(), 0);
+    // It holds what it allocated, less what was allocated since the last checked GC.
+    EXPECT_GT((*row)["retained_bytes"].get<double>(), 0.5 * (*row)["alloc_bytes"].get<double>());
     EXPECT_TRUE(TableSaysLeak(last_table, m)) << last_table;
     printf("%s line %d: alloc %lld B, retained %lld B, leaking\n", m.kind.c_str(), m.line,
            static_cast<long long>((*row)["alloc_bytes"].get<int64_t>()),
