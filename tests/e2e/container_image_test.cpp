@@ -329,7 +329,7 @@ TEST_F(ContainerImageTest, AgentImageAsTheDaemonSetServesMetricsOfEveryGoContain
                  "/kubepods/burstable/pod" + control.pod_uid}};
   // runc's default state root, on the host's /run: where the agent reads the containers'
   // annotations (state.json), as on a node. Only this test's containers are deleted.
-  ts::RuncRoot runc("/run/runc");
+  ts::RuncRoot runc("/run/runc", tmp_ / "runc-scratch");
   for (PodContainer* c : {&leak, &control}) {
     WritePodContainer(*c);
     c->pid = runc.RunDetached("gr-test-" + c->container + "-" + c->id.substr(0, 12), c->bundle);
