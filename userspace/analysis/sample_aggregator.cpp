@@ -27,8 +27,9 @@ SourceFrame ToSourceFrame(const symbols::Frame& f) {
   return SourceFrame{std::string(f.function), std::string(f.file), f.line};
 }
 
-// The runtime's sampler is told no type: rows of the same line and kind merge.
-using RowKey = std::tuple<int, std::string, std::string, int>;
+// The runtime's sampler is told no type: rows of the same process, line and kind merge. (Rows are
+// per process, as in exact mode: each carries its pid, hence its container's labels.)
+using RowKey = std::tuple<int, int, std::string, std::string, int>;
 
 }  // namespace
 
@@ -232,6 +233,7 @@ void SampleAggregator::OnEvent(const gr_event& e, size_t size) {
 CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
   CallsiteRow row;
   row.kind = s.kind;
+  row.pid = s.pid;
   const symbols::GoBinary& bin = *s.binary->binary;
   const ResolvedStack stack = ResolveStack(bin, s.pc, s.outer_pcs);
   const symbols::Resolution& res = stack.resolutions.front();
@@ -295,7 +297,7 @@ std::vector<CallsiteRow> SampleAggregator::Rows() const {
     const uint64_t rate = pit != processes_.end() && pit->second.rate
                               ? *pit->second.rate : kDefaultRate;
     CallsiteRow row = RowOf(*site, rate);
-    RowKey rk{static_cast<int>(row.kind), row.site.function, row.site.file, row.site.line};
+    RowKey rk{row.pid, static_cast<int>(row.kind), row.site.function, row.site.file, row.site.line};
     auto [it, inserted] = merged.try_emplace(rk, row);
     if (inserted) continue;
     CallsiteRow& r = it->second;

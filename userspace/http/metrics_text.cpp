@@ -187,14 +187,23 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
 }  // namespace
 
 std::string MetricsText::Render(const Report& r) {
-  const PidOfRow pid(r);
-  const SeriesSplit retained = SplitGaugeSeries(r, options_.top);
-  std::vector<MetricFamily> families;
   SeriesSplit alloc;
   {
     std::lock_guard lock(mu_);
     alloc = counters_.Split(r);
   }
+  return Serialize(r, alloc, SplitGaugeSeries(r, options_.top));
+}
+
+std::string MetricsText::RenderEverySite(const Report& r) const {
+  StickyCounterSeries every_site(0);
+  return Serialize(r, every_site.Split(r), SplitGaugeSeries(r, 0));
+}
+
+std::string MetricsText::Serialize(const Report& r, const SeriesSplit& alloc,
+                                   const SeriesSplit& retained) const {
+  const PidOfRow pid(r);
+  std::vector<MetricFamily> families;
   AddAllocSeries(families, alloc, pid);
   AddRetainedSeries(families, retained, pid);
   AddRunSeries(families, r, alloc, retained, options_.version);
