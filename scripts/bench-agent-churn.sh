@@ -2,8 +2,8 @@
 # The node agent under churn (issue 13 item 5, "memory bounded"): `goretain agent --cgroup` for
 # each MODE (sampled, the agent's default, and --exact) follows a test cgroup in which a Go
 # service restarts over and over: LOOPS restart loops side by side, RESTARTS processes in all,
-# each running tests/targets/restarts for a fraction of a second at one of its eight allocating
-# lines (-site, so restarts have different call sites) with MemProfileRate 4096 (so a sampled
+# each running tests/targets/restarts for a fraction of a second at one of its ten allocating
+# lines (SITE, so restarts have different call sites) with MemProfileRate 4096 (so a sampled
 # agent gets samples from a process that lives well under a second). The agent writes a report
 # every 5 s (report building is part of what it keeps). Its VmRSS is sampled every second;
 # printed: the mean of each third of the run, the max, and what the final report says of the
@@ -47,8 +47,8 @@ rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null || ec
 restart_loop() {
   local n=$1 first=$2
   for ((k = 0; k < n; k++)); do
-    sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" -site "$3" -for "$4" -memrate 4096' _ \
-      "$MOUNT/$CG" "$TARGET" "$(((first + k) % 8))" "$RUN_FOR" || true
+    sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" churn "$3" "$4" 4096' _ \
+      "$MOUNT/$CG" "$TARGET" "$(((first + k) % 10))" "$RUN_FOR" || true
   done
 }
 

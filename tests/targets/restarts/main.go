@@ -1,68 +1,89 @@
-// restarts is a short-lived service for the node agent's churn benchmark
-// (scripts/bench-agent-churn.sh): it allocates at one of eight lines (-site N, each in its own
-// non-inlined function, so a restart has call sites of its own), keeping a bounded working set,
-// for -for, then exits 0. Restarted over and over, it is a service a node agent keeps seeing
-// come and go.
+// restarts is a short-lived service, for the node agent's tests of processes that exit
+// (tests/e2e/exited_processes_test.cpp) and its churn benchmark (scripts/bench-agent-churn.sh).
+// It imports neither flag nor fmt, so its runtime's package initialization allocates little: a
+// tracer that attaches while it runs sees a few call sites of init at most.
 //
-// Usage: restarts [-site N] [-for DURATION] [-memrate BYTES]
-// -memrate sets runtime.MemProfileRate first thing (a small rate gives the sampled agent samples
-// from a process that lives a second).
+// Usage:
+//   restarts gate FILE N             waits until FILE exists, then appends N times at each of its
+//                                    ten marked lines (one non-inlined function each), and exits
+//   restarts churn SITE DURATION RATE  sets runtime.MemProfileRate to RATE, then allocates at
+//                                    line SITE (0-9) in bursts, keeping a bounded working set,
+//                                    for DURATION (e.g. 300ms), and exits
 package main
 
 import (
-	"flag"
+	"os"
 	"runtime"
+	"strconv"
 	"time"
+
+	"goretain.test/targets/internal/gate"
 )
 
-var keep = map[int][]int64{}
+var keep [64][]int64
 
 //go:noinline
-func site0(i int) { keep[i%256] = make([]int64, 64) }
+func line0(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l0
 
 //go:noinline
-func site1(i int) { keep[i%256] = make([]int64, 128) }
+func line1(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l1
 
 //go:noinline
-func site2(i int) { keep[i%256] = append(keep[i%256][:0:0], int64(i)) }
+func line2(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l2
 
 //go:noinline
-func site3(i int) { keep[i%256] = make([]int64, 32) }
+func line3(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l3
 
 //go:noinline
-func site4(i int) { keep[i%256] = make([]int64, 96) }
+func line4(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l4
 
 //go:noinline
-func site5(i int) { keep[i%256] = make([]int64, 48) }
+func line5(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l5
 
 //go:noinline
-func site6(i int) { keep[i%256] = make([]int64, 80) }
+func line6(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l6
 
 //go:noinline
-func site7(i int) { keep[i%256] = make([]int64, 112) }
-
-var sites = []func(int){site0, site1, site2, site3, site4, site5, site6, site7}
+func line7(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l7
 
 //go:noinline
-func burst(f func(int), n int) {
-	m := make(map[int]int, n/16) // every restart has a map row too
-	for i := 0; i < n; i++ {
-		f(i)
-		m[i%64]++
+func line8(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l8
+
+//go:noinline
+func line9(i int) { keep[i%64] = append(keep[i%64][:0:0], int64(i)) } // want: slice.grow l9
+
+var lines = [...]func(int){line0, line1, line2, line3, line4, line5, line6, line7, line8, line9}
+
+// churn: bursts of 64-element slices at one line, 5 ms apart.
+func churn(line func(int), run time.Duration) {
+	for deadline := time.Now().Add(run); time.Now().Before(deadline); {
+		for i := 0; i < 2000; i++ {
+			line(i)
+			keep[i%64] = append(keep[i%64], make([]int64, 63)...)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
 func main() {
-	site := flag.Int("site", 0, "which of the eight allocating lines to use (0-7)")
-	run := flag.Duration("for", time.Second, "how long to run before exiting")
-	memrate := flag.Int("memrate", -1, "set runtime.MemProfileRate to BYTES first (-1: leave it)")
-	flag.Parse()
-	if *memrate >= 0 {
-		runtime.MemProfileRate = *memrate
+	if len(os.Args) == 4 && os.Args[1] == "gate" {
+		n, _ := strconv.Atoi(os.Args[3])
+		gate.WaitFor(os.Args[2])
+		for _, line := range lines {
+			for i := 0; i < n; i++ {
+				line(i)
+			}
+		}
+		return
 	}
-	f := sites[*site%len(sites)]
-	for deadline := time.Now().Add(*run); time.Now().Before(deadline); {
-		burst(f, 2000)
-		time.Sleep(5 * time.Millisecond)
+	if len(os.Args) == 5 && os.Args[1] == "churn" {
+		site, _ := strconv.Atoi(os.Args[2])
+		run, _ := time.ParseDuration(os.Args[3])
+		rate, _ := strconv.Atoi(os.Args[4])
+		runtime.MemProfileRate = rate
+		churn(lines[site%len(lines)], run)
+		return
 	}
+	os.Stderr.WriteString("usage: restarts gate FILE N | restarts churn SITE DURATION RATE\n")
+	os.Exit(2)
 }
