@@ -11,6 +11,8 @@
 # third no higher than the middle one, within a few MB): retired processes free their state,
 # and what the report keeps of them is bounded.
 #   scripts/bench-agent-churn.sh [RESTARTS] [MODES...]   (root; build/ built; MODES: sampled exact)
+# GORETAIN=path/to/goretain compares another build (e.g. one from before retirement); LOOPS and
+# RUN_FOR change the churn.
 set -euo pipefail
 RESTARTS=${1:-400}
 shift || true
@@ -102,11 +104,13 @@ for mode in "${MODES[@]}"; do
   tail -n 1 "$report" | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
-e = r["exited_processes"]
 rows = r["callsites"]
+if "exited_processes" not in r:  # a goretain from before retirement (GORETAIN=...), to compare
+    sys.exit("   final report: %d rows, %d targets (no exited_processes)" % (len(rows), len(r["targets"])))
+e = r["exited_processes"]
 live = sum(1 for c in rows if not c["exited"])
-print(f"   final report: {e[\"exited\"]} exited, {e[\"kept\"]} kept with their pid, "
-      f"{e[\"folded\"]} folded; {len(rows)} rows ({live} live), {len(r[\"targets\"])} targets, "
-      f"call sites folded by the cap: {r[\"folded\"][\"callsites\"]}")'
+print("   final report: %d exited, %d kept with their pid, %d folded; %d rows (%d live), "
+      "%d targets, call sites folded by the cap: %d" % (e["exited"], e["kept"], e["folded"],
+      len(rows), live, len(r["targets"]), r["folded"]["callsites"]))' || true
   grep -E 'warn|error' "$log" | sort | uniq -c | head -5 || true
 done

@@ -82,6 +82,10 @@ func main() {
 		rate, _ := strconv.Atoi(os.Args[4])
 		runtime.MemProfileRate = rate
 		churn(lines[site%len(lines)], run)
+		// Referencing the heap profile's reader keeps the runtime's sampling on (the linker
+		// turns it off in a program that cannot read its profile), as in a service that serves
+		// /debug/pprof: what the sampled agent rides.
+		runtime.MemProfile(nil, true)
 		return
 	}
 	os.Stderr.WriteString("usage: restarts gate FILE N | restarts churn SITE DURATION RATE\n")
