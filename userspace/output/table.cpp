@@ -32,8 +32,9 @@ std::string FoldingLines(const Report& r) {
                        r.folded.callsites_at_least ? "at least " : "", r.folded.callsites);
   }
   if (r.exited.processes) {
-    out += fmt::format("{} processes exited: {} kept with their pid, {} folded into rows "
-                       "without a pid (--max-exited){}\n\n", r.exited.processes, r.exited.kept,
+    out += fmt::format("{} process{} exited: {} kept with their pid, {} folded into rows "
+                       "without a pid (--max-exited){}\n\n", r.exited.processes,
+                       r.exited.processes == 1 ? "" : "es", r.exited.kept,
                        r.exited.folded,
                        r.exited.rows_folded_into_other
                            ? fmt::format(", {} of their rows into (other)",

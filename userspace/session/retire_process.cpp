@@ -46,8 +46,9 @@ void TraceSession::RetireProcess(pid_t pid) {
 }
 
 void TraceSession::RetireExitedWatched() {
-  // Only while others still run: when the last one exits the session ends with its report.
-  if (watched_.size() < 2 || TargetExited()) return;
+  // Without a follower the session ends with its report when the last one exits: retire only
+  // while others still run. With one (a --pid beside a followed selection), always.
+  if (watched_.empty() || (!follower_ && (watched_.size() < 2 || TargetExited()))) return;
   for (Watched& w : watched_) {
     if (!w.retired && w.watcher->Exited()) {
       w.retired = true;
