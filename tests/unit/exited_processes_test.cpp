@@ -157,7 +157,7 @@ TEST(ExitedProcesses, OutputsSayHowManyWereFolded) {
             std::string::npos) << table;
   MetricsText metrics(MetricsOptions{50, "9.9.9"});
   const std::string text = metrics.Render(r);
-  EXPECT_NE(text.find("goretain_exited_processes_folded 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("goretain_exited_processes_folded_total 2"), std::string::npos) << text;
   EXPECT_NE(text.find("goretain_exited_processes_total 3"), std::string::npos) << text;
   // The folded row's series has no pid but its executable, and is marked.
   EXPECT_NE(text.find(R"(goretain_alloc_bytes_total{pid="",kind="slice.make",function="main.handle",)"

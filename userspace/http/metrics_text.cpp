@@ -171,7 +171,7 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
   counter("goretain_exited_processes_total",
           "Followed processes that exited since tracing began (their rows are kept, frozen).",
           r.exited.processes);
-  counter("goretain_exited_processes_folded",
+  counter("goretain_exited_processes_folded_total",
           "Exited processes beyond --max-exited whose rows were folded into rows without a pid "
           "(series with exited=\"folded\").",
           r.exited.folded);
