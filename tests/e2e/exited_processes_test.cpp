@@ -1,5 +1,5 @@
 // Issue 13 item 5 (memory bounded for a node agent whose targets restart): `goretain agent
-// --exact --cgroup` follows a cgroup in which six short-lived Go processes (tests/targets/restarts,
+// --cgroup`, sampled (the default) and --exact side by side, follows a cgroup in which six short-lived Go processes (tests/targets/restarts,
 // ten marked lines) run one after another, each exiting before the next starts, with
 // --max-exited 2 and a --max-callsites cap that the processes' call sites together exceed. Each
 // exit retires the process: the report keeps the two newest processes' rows with their pid and
@@ -50,31 +50,14 @@ std::string Rows(const json& report) {
   return out;
 }
 
-TEST_F(E2ETest, ExitedProcessesAreRetiredTheNewestKeptAndOlderOnesFoldedAndCounted) {
-  TestCgroup pod("exited");
-  const std::string container = pod.MakeChild("ctr");
-  Process goretain = Goretain({"agent", "--exact", "--cgroup", pod.path(), "--max-exited", "2",
-                               "--max-callsites", std::to_string(kMaxCallsites), "-f", "json",
-                               "-v"});
-  ASSERT_TRUE(goretain.WaitForStderr("new ones attached as they start")) << goretain.Describe();
-  std::vector<pid_t> pids;
-  for (int i = 1; i <= kProcesses; i++) {  // process i appends 10*i times at each line
-    const fs::path gate = tmp_ / ("gate" + std::to_string(i));
-    Process p(pod.Wrap({Target("restarts"), "gate", gate.string(), std::to_string(10 * i)},
-                       container));
-    const std::string pid = std::to_string(p.pid());
-    ASSERT_TRUE(goretain.WaitForStderr("tracing pid " + pid + " (")) << goretain.Describe();
-    Touch(gate);
-    ASSERT_EQ(p.Wait(), 0) << p.Describe();
-    ASSERT_TRUE(goretain.WaitForStderr("pid " + pid + " exited")) << goretain.Describe();
-    pids.push_back(p.pid());
-  }
-  goretain.Signal(SIGTERM);
-  ASSERT_EQ(goretain.Wait(), 0) << goretain.Describe();
-  json report;
-  ASSERT_TRUE(OneReport(goretain.Stdout(), &report));
-  const std::string rows = Rows(report);
+// The objects a row counts: exact mode's, or the sampled mode's raw samples (every allocation is
+// sampled: the processes run with MemProfileRate 1).
+int64_t Objects(const json& row, bool sampled) {
+  return (sampled ? row["samples"]["alloc_objects"] : row["alloc_objects"]).get<int64_t>();
+}
 
+void ExpectNewestKeptOlderFolded(const json& report, const std::vector<pid_t>& pids, bool sampled) {
+  const std::string rows = Rows(report);
   EXPECT_EQ(report["exited_processes"]["exited"], kProcesses);
   EXPECT_EQ(report["exited_processes"]["kept"], 2) << rows;
   EXPECT_EQ(report["exited_processes"]["folded"], kProcesses - 2) << rows;
@@ -92,13 +75,13 @@ TEST_F(E2ETest, ExitedProcessesAreRetiredTheNewestKeptAndOlderOnesFoldedAndCount
     for (int i : {5, 6}) {
       const json* own = RowAt(report, pids[i - 1], line);
       ASSERT_NE(own, nullptr) << rows;
-      EXPECT_EQ((*own)["alloc_objects"], 10 * i);
+      EXPECT_EQ(Objects(*own, sampled), 10 * i);
       EXPECT_EQ((*own)["exited"], true);
       EXPECT_EQ((*own)["folded_processes"], 0);
     }
     const json* folded = RowAt(report, 0, line);
     ASSERT_NE(folded, nullptr) << rows;
-    EXPECT_EQ((*folded)["alloc_objects"], 10 * (1 + 2 + 3 + 4));
+    EXPECT_EQ(Objects(*folded, sampled), 10 * (1 + 2 + 3 + 4));
     EXPECT_EQ((*folded)["folded_processes"], kProcesses - 2);
     EXPECT_EQ((*folded)["exited"], true);
   }
@@ -112,6 +95,49 @@ TEST_F(E2ETest, ExitedProcessesAreRetiredTheNewestKeptAndOlderOnesFoldedAndCount
   for (int i = 0; i < kProcesses - 2; i++) EXPECT_EQ(rows_per_pid.count(pids[i]), 0u) << pids[i];
   EXPECT_EQ(report["folded"]["callsites"], 0) << rows;
   static_assert(kProcesses * kLines > kMaxCallsites, "else the check above cannot fail");
+}
+
+// Both modes side by side: two agents follow the same cgroup and see the same processes.
+TEST_F(E2ETest, ExitedProcessesAreRetiredTheNewestKeptAndOlderOnesFoldedAndCounted) {
+  TestCgroup pod("exited");
+  const std::string container = pod.MakeChild("ctr");
+  std::vector<Process> agents;
+  for (bool sampled : {false, true}) {
+    std::vector<std::string> args = {"agent", "--cgroup", pod.path(), "--max-exited", "2",
+                                     "--max-callsites", std::to_string(kMaxCallsites), "-f",
+                                     "json", "-v"};
+    if (!sampled) args.push_back("--exact");
+    agents.push_back(Goretain(args));
+  }
+  for (Process& a : agents) {
+    ASSERT_TRUE(a.WaitForStderr("new ones attached as they start")) << a.Describe();
+  }
+  std::vector<pid_t> pids;
+  for (int i = 1; i <= kProcesses; i++) {  // process i appends 10*i times at each line
+    const fs::path gate = tmp_ / ("gate" + std::to_string(i));
+    Process p(pod.Wrap({Target("restarts"), "gate", gate.string(), std::to_string(10 * i), "1"},
+                       container));
+    const std::string pid = std::to_string(p.pid());
+    for (Process& a : agents) {
+      ASSERT_TRUE(a.WaitForStderr("tracing pid " + pid + " (")) << a.Describe();
+    }
+    Touch(gate);
+    ASSERT_EQ(p.Wait(), 0) << p.Describe();
+    for (Process& a : agents) {
+      ASSERT_TRUE(a.WaitForStderr("pid " + pid + " exited")) << a.Describe();
+    }
+    pids.push_back(p.pid());
+  }
+  for (Process& a : agents) a.Signal(SIGTERM);
+  for (bool sampled : {false, true}) {
+    SCOPED_TRACE(sampled ? "sampled" : "exact");
+    Process& a = agents[sampled ? 1 : 0];
+    ASSERT_EQ(a.Wait(), 0) << a.Describe();
+    json report;
+    ASSERT_TRUE(OneReport(a.Stdout(), &report));
+    EXPECT_EQ(report["mode"], sampled ? "sampled" : "exact");
+    ExpectNewestKeptOlderFolded(report, pids, sampled);
+  }
 }
 
 }  // namespace
