@@ -62,7 +62,7 @@ for mode in "${MODES[@]}"; do
   "$G" agent --cgroup "/$CG" "${flags[@]}" -f json -o "$report" -i 5 2>"$log" &
   agent=$!
   for ((t = 0; t < 600; t++)); do
-    grep -q '^goretain: following' "$log" && break
+    grep -q '^goretain: following' "$log" 2>/dev/null && break
     kill -0 "$agent" 2>/dev/null || { cat "$log" >&2; exit 1; }
     sleep 0.1
   done
