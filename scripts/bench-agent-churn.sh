@@ -14,13 +14,13 @@
 # GORETAIN=path/to/goretain compares another build (e.g. one from before retirement); LOOPS and
 # RUN_FOR change the churn.
 set -euo pipefail
-RESTARTS=${1:-400}
+RESTARTS=${1:-600}
 shift || true
 MODES=("$@")
 [[ ${#MODES[@]} -gt 0 ]] || MODES=(sampled exact)
 G=${GORETAIN:-build/userspace/goretain}
 TARGET=${TARGET:-build/tests/targets/restarts}
-LOOPS=${LOOPS:-2}
+LOOPS=${LOOPS:-3}
 RUN_FOR=${RUN_FOR:-300ms}
 [[ $(id -u) -eq 0 ]] || { echo "bench-agent-churn: run as root" >&2; exit 2; }
 [[ -x $G && -x $TARGET ]] || { echo "bench-agent-churn: build $G and $TARGET first" >&2; exit 2; }
