@@ -27,6 +27,8 @@ std::vector<CallsiteRow> SampleAggregator::RetireProcess(pid_t pid) {
   rows.reserve(merged.size());
   for (auto& [key, row] : merged) rows.push_back(std::move(row));
   // Nothing of it stays: its sampled objects (they point at its sites), its sites, its state.
+  // (Its sites leave a call-site cap's count with it: a cap that counts folded sites apart must
+  // count its erased folded sites out too.)
   std::erase_if(objects_, [&](const auto& entry) { return entry.first.pid == pid; });
   std::erase_if(sites_, [&](const auto& entry) { return entry.first.pid == pid; });
   processes_.erase(pit);
