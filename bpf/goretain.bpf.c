@@ -200,9 +200,11 @@ static __always_inline void event__send(struct gr_event *e)
 		depth = GR_MAX_STACK;
 	/* No wakeup per event (it costs more than the event): the reader polls on a short timer, and
 	 * is woken only when the buffer fills up, or at once by a GC cycle (its liveness check
-	 * should run before the next cycle). */
+	 * should run before the next cycle) unless the probe says nothing waits on it. */
+	bool wake = e->kind == GR_KIND_GC && !(e->flags & GR_PROBE_LAZY_WAKEUP);
+
 	if (bpf_ringbuf_output(&events, e, GR_EVENT_HEADER_SIZE + depth * sizeof(__u64),
-			       e->kind == GR_KIND_GC ? BPF_RB_FORCE_WAKEUP : ringbuf__wakeup_flag())) {
+			       wake ? BPF_RB_FORCE_WAKEUP : ringbuf__wakeup_flag())) {
 		counter__inc(GR_COUNTER_DROPPED);
 		return;
 	}
@@ -367,7 +369,9 @@ int gr_alloc_probe(struct pt_regs *regs)
 	if (!e)
 		return 0;
 	event__fill(e, regs, spec, target, pid_tgid);
-	e->stack_depth = event__walk_stack(e, regs, spec, target->load_bias);
+	e->stack_depth = 0;
+	if (!(spec->flags & GR_PROBE_NO_STACK))
+		e->stack_depth = event__walk_stack(e, regs, spec, target->load_bias);
 	event__stash_or_send(e, spec, spec_idx, target);
 	return 0;
 }

@@ -129,6 +129,13 @@ enum gr_probe_flags {
   /* The probe sits on a `CALL rel32` in the call site's own function (compiled code calling the
    * allocator directly): stack[0] is that CALL's return address, the walk goes on from BP. */
   GR_PROBE_AT_CALL = 1u << 9,
+  /* A GC event of this probe does not wake the reader: nothing waits on it (--sample stages its
+   * samples by event order, not by when the reader sees the cycle). A forced wakeup is work in
+   * the target's own thread (irq_work, an IPI to the reader's CPU) once per cycle. */
+  GR_PROBE_LAZY_WAKEUP = 1u << 10,
+  /* The event needs no call stack (a free matched by address, a GC cycle): the frame-pointer
+   * walk, a user-memory read per frame in the target's thread, is skipped (stack_depth 0). */
+  GR_PROBE_NO_STACK = 1u << 11,
   /* Userspace only, on gr_event.flags: taken from `pending` when tracing stopped, before its
    * completion ran (an allocation in flight: counted, not judged). */
   GR_EVENT_FLUSHED = 1u << 31,

@@ -114,7 +114,11 @@ void WriteBundle(const fs::path& bundle, const BundleConfig& c) {
   std::ofstream(bundle / "config.json") << ConfigJson(c);
 }
 
-RuncRoot::RuncRoot(fs::path state_dir) : root_(std::move(state_dir)) { fs::create_directories(root_); }
+RuncRoot::RuncRoot(fs::path state_dir, fs::path scratch_dir)
+    : root_(std::move(state_dir)), scratch_(scratch_dir.empty() ? root_ : std::move(scratch_dir)) {
+  fs::create_directories(root_);
+  fs::create_directories(scratch_);
+}
 
 RuncRoot::~RuncRoot() {
   for (const std::string& id : ids_) Runc({"delete", "--force", id});
@@ -123,9 +127,9 @@ RuncRoot::~RuncRoot() {
 int RuncRoot::Runc(const std::vector<std::string>& args, std::string* out) {
   std::vector<std::string> argv = {"runc", "--root", root_.string()};
   argv.insert(argv.end(), args.begin(), args.end());
-  const fs::path out_file = root_ / ("out." + std::to_string(getpid()) + ".txt");
+  const fs::path out_file = scratch_ / ("out." + std::to_string(getpid()) + ".txt");
   const pid_t pid = SpawnChild(argv, Stdio::File("/dev/null"), Stdio::File(out_file.string()),
-                               Stdio::File((root_ / "runc-stderr.txt").string()));
+                               Stdio::File((scratch_ / "runc-stderr.txt").string()));
   int status = 0;
   waitpid(pid, &status, 0);
   if (out) {
@@ -164,7 +168,7 @@ pid_t RuncRoot::RunDetached(const std::string& id, const fs::path& bundle) {
 
 pid_t RuncRoot::ExecDetached(const std::string& id, const std::vector<std::string>& args,
                              const fs::path& output) {
-  const fs::path pid_file = root_ / (id + ".exec." + std::to_string(execs_++) + ".pid");
+  const fs::path pid_file = scratch_ / (id + ".exec." + std::to_string(execs_++) + ".pid");
   std::vector<std::string> argv = {"runc", "--root", root_.string(), "exec", "--detach",
                                    "--pid-file", pid_file.string(), id};
   argv.insert(argv.end(), args.begin(), args.end());

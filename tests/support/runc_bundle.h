@@ -57,7 +57,9 @@ void WriteBundle(const std::filesystem::path& bundle, const BundleConfig& c);
 // runc with its state under a private root directory.
 class RuncRoot {
  public:
-  explicit RuncRoot(std::filesystem::path state_dir);
+  // runc's state under `state_dir`; the helper's own files (runc's output, pid files) under
+  // `scratch_dir` ("" = state_dir; give one when state_dir is runc's shared default, /run/runc).
+  explicit RuncRoot(std::filesystem::path state_dir, std::filesystem::path scratch_dir = {});
   // Force-deletes every container started through it (runc delete --force).
   ~RuncRoot();
   RuncRoot(const RuncRoot&) = delete;
@@ -79,6 +81,7 @@ class RuncRoot {
  private:
   int Runc(const std::vector<std::string>& args, std::string* out = nullptr);
   std::filesystem::path root_;
+  std::filesystem::path scratch_;
   std::vector<std::string> ids_;
   int execs_ = 0;
 };

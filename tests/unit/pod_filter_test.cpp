@@ -1,4 +1,4 @@
-// ?pod=NS/NAME on the pprof endpoints: the value's syntax, the report cut to one pod's targets
+// ?pod=NS/NAME on /metrics and the pprof endpoints: the value's syntax, the report cut to one pod's targets
 // and rows, and, through a real server on loopback, that a filtered body is that cut rendered and
 // never poisons the unfiltered body cached for the same report.
 #include <arpa/inet.h>
@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "userspace/http/metrics_text.h"
 #include "userspace/http/pod_filter.h"
 #include "userspace/http/server.h"
 #include "userspace/output/pprof.h"
@@ -109,6 +110,36 @@ TEST(PodFilter, TheServerRendersTheCutWithoutTouchingItsCache) {
     EXPECT_EQ(Get(port, path), std::pair(200, whole)) << "the filtered body was cached";
     EXPECT_EQ(Get(port, std::string(path) + "?pod=shop").first, 400);
   }
+}
+
+// /metrics?pod=NS/NAME: the pod's series only, every call site its own (the unfiltered body
+// folds beyond --metrics-top 1), and the unfiltered body the same before and after.
+TEST(PodFilter, MetricsOfOnePodAreItsSeriesEachItsOwn) {
+  LiveReport live;
+  auto e = HttpEndpoint::Start(ListenAddress{"127.0.0.1", 0}, live, EndpointOptions{1, "test"});
+  ASSERT_TRUE(e) << e.error().message;
+  const std::string url = (*e)->url();
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  live.Publish(ThreePods());
+  const auto [status, whole] = Get(port, "/metrics");
+  ASSERT_EQ(status, 200);
+  EXPECT_NE(whole.find("kind=\"\",function=\"(other)\""), std::string::npos) << whole;
+  const auto [pod_status, web] = Get(port, "/metrics?pod=shop/web");
+  ASSERT_EQ(pod_status, 200);
+  EXPECT_EQ(web, MetricsText(MetricsOptions{1, "test"})
+                     .RenderEverySite(FilterByPod(*ThreePods(), PodFilter{"shop", "web"})));
+  EXPECT_EQ(web.find("kind=\"\",function=\"(other)\""), std::string::npos) << web;
+  for (int line : {10, 11}) {  // both of the pod's rows, with their labels
+    EXPECT_NE(web.find("goretain_alloc_bytes_total{pid=\"10\",kind=\"map.make\",function=\"main.f" +
+                       std::to_string(line) + "\""),
+              std::string::npos)
+        << web;
+  }
+  EXPECT_NE(web.find("namespace=\"shop\",pod=\"web\""), std::string::npos) << web;
+  EXPECT_EQ(web.find("pid=\"20\""), std::string::npos) << "shop/db's series";
+  EXPECT_EQ(web.find("pid=\"30\""), std::string::npos) << "a process outside pods";
+  EXPECT_EQ(Get(port, "/metrics"), std::pair(200, whole)) << "the pod's scrape changed /metrics";
+  EXPECT_EQ(Get(port, "/metrics?pod=shop").first, 400);
 }
 
 }  // namespace

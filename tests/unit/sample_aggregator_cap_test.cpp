@@ -3,7 +3,7 @@
 // profile special, a GC cycle), at return addresses of a real Go 1.19 executable so that every
 // site resolves as in a trace. Beyond the cap, new sites fold into their kind's "(other)" row,
 // counted as in exact mode; a folded sample's free is matched there; rows under the cap are those
-// of an uncapped aggregator.
+// of an uncapped aggregator; a retired process's sites leave the cap's count.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -178,6 +178,22 @@ TEST_F(SampleAggregatorCap, RowsUnderTheCapAreTheUncappedRows) {
     EXPECT_EQ(a[i].samples->inuse_objects, b[i].samples->inuse_objects);
     EXPECT_EQ(a[i].pcs.size(), b[i].pcs.size());
   }
+}
+
+// A retired process's sites, folded ones included, leave the cap's count: the next process's
+// first site gets a row of its own.
+TEST_F(SampleAggregatorCap, RetiredProcessLeavesTheCap) {
+  SampleAggregator agg(8, true, 1);
+  Attach(agg);
+  Sample(agg, 0, 0x1000);
+  Sample(agg, 1, 0x2000);  // folded
+  EXPECT_EQ(agg.RetireProcess(kPid).size(), 2u);
+  Attach(agg);
+  Sample(agg, 2, 0x3000);
+  const std::vector<CallsiteRow> rows = agg.Rows();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_NE(rows[0].site.function, Aggregator::kFoldedFunction);
+  EXPECT_EQ(agg.folded().callsites, 1u);  // the count is the session's: the first one stays
 }
 
 }  // namespace

@@ -377,13 +377,30 @@ void SortRows(std::vector<CallsiteRow>& rows) {
 
 }  // namespace
 
-std::vector<CallsiteRow> Aggregator::Rows() const {
+std::vector<CallsiteRow> Aggregator::Rows() const { return BuildRows(std::nullopt); }
+
+std::vector<CallsiteRow> Aggregator::RetireProcess(pid_t pid) {
+  // Its figures as the report showed them, computed once; then nothing of it is left here.
+  std::vector<CallsiteRow> rows = BuildRows(static_cast<uint32_t>(pid));
+  if (retention_) retention_->RemoveProcess(pid);  // it points into the sites freed below
+  std::erase_if(sites_, [&](const auto& entry) {
+    if (entry.first.pid != static_cast<uint32_t>(pid)) return false;
+    if (entry.first.pc == 0) folded_rows_--;  // a folded row of its own: not counted in the cap
+    return true;
+  });
+  processes_.erase(static_cast<uint32_t>(pid));
+  gc_sweepgen_.erase(pid);
+  return rows;
+}
+
+std::vector<CallsiteRow> Aggregator::BuildRows(std::optional<uint32_t> only_pid) const {
   // Several PCs can share one source line (loop unrolling, two appends on a line): merge by what
   // the user sees.
   using RowKey = std::tuple<uint32_t, uint32_t, std::string, std::string, int, std::string>;
   std::map<RowKey, CallsiteRow> merged;
   std::set<RowKey> unjudged;  // rows with an allocation goretain could not track
   for (const auto& [key, stats] : sites_) {
+    if (only_pid && key.pid != *only_pid) continue;
     const symbols::GoBinary& bin = *key.binary->binary;
     CallsiteRow row;
     row.kind = ReportKind(static_cast<gr_kind>(key.kind));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,10 @@ class Aggregator {
   // Rows merged by (process, kind, function, file, line, type), sorted by bytes, descending:
   // processes of one executable share its probes, never its rows.
   std::vector<CallsiteRow> Rows() const;
+  // Process `pid` exited: returns its rows as Rows() shows them now (its figures final) and frees
+  // everything kept for it (its call sites, which then no longer count against max_callsites,
+  // its objects in the retention tracker, its GC state). Later events of it are unattributed.
+  std::vector<CallsiteRow> RetireProcess(pid_t pid);
 
   uint64_t received() const { return received_; }
   uint64_t gc_cycles() const { return gc_cycles_; }
@@ -81,6 +86,8 @@ class Aggregator {
     bool known = false;
   };
 
+  // Rows() of every process, or of `only_pid`'s.
+  std::vector<CallsiteRow> BuildRows(std::optional<uint32_t> only_pid) const;
   // The stats of `key`, or of its kind's folded row once max_callsites_ distinct sites exist
   // (an `allocation` folded there is counted).
   SiteStats& Site(const SiteKey& key, bool allocation);

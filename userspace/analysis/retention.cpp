@@ -23,7 +23,7 @@ void RetentionTracker::Track(pid_t pid, uint64_t addr, uint64_t bytes,
     site->unaddressed++;
     return;
   }
-  if (site->addressed == 0) sites_.push_back(site);
+  if (site->addressed == 0) it->second.sites.push_back(site);
   site->addressed++;
   it->second.objects.push_back(Object{addr, static_cast<uint32_t>(bytes),
                                       alloc_sweepgen.value_or(TrackedObject::kUnknownSweepgen),
@@ -46,10 +46,11 @@ bool RetentionTracker::SweepBegan(const std::unordered_map<pid_t, uint32_t>& mar
   return true;
 }
 
-void RetentionTracker::PublishFigures(const SiteTotals& fresh,
+void RetentionTracker::PublishFigures(const std::vector<SiteRetention*>& sites,
+                                      const SiteTotals& fresh,
                                       const std::unordered_set<SiteRetention*>& stale,
                                       double now_s) {
-  for (SiteRetention* site : sites_) {
+  for (SiteRetention* site : sites) {
     if (stale.count(site) && !fresh.count(site)) continue;
     auto f = fresh.find(site);
     site->retained_objects = f == fresh.end() ? 0 : f->second.first;
@@ -117,15 +118,17 @@ RetentionCheck RetentionTracker::Check(double now_s) {
       }
     }
     if (!readable) {
+      // Its sites keep the figures of the last check that could read them.
       for (const Object& o : p.objects) stale.insert(o.site);
+      PublishFigures(p.sites, fresh, stale, now_s);
       it = processes_.erase(it);
       continue;
     }
     p.objects.resize(write);
     p.objects.shrink_to_fit();
+    PublishFigures(p.sites, fresh, stale, now_s);
     ++it;
   }
-  PublishFigures(fresh, stale, now_s);
   checks_++;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   last_check_s_ = result.seconds;

@@ -88,6 +88,9 @@ class RetentionTracker {
  public:
   // Starts tracking process `pid`, whose heap `reader` reads.
   void AddProcess(pid_t pid, HeapReader reader);
+  // Forgets process `pid` (it exited and was retired): its objects, its reader and every pointer
+  // to its sites, which the caller may free afterwards.
+  void RemoveProcess(pid_t pid) { processes_.erase(pid); }
 
   // One allocation: `alloc_sweepgen` is mheap_.sweepgen right after it, if it could be read.
   void Track(pid_t pid, uint64_t addr, uint64_t bytes, std::optional<uint32_t> alloc_sweepgen,
@@ -95,7 +98,7 @@ class RetentionTracker {
 
   // Decides every tracked object's fate and refreshes every site's retained figures; `now_s`
   // stamps the sites' history. A process that has exited is dropped (its sites keep their last
-  // figures).
+  // figures: no later check touches them).
   RetentionCheck Check(double now_s);
 
   // False while some process's heap still shows a cycle that has finished marking but not yet
@@ -123,16 +126,16 @@ class RetentionTracker {
   struct Process {
     std::unique_ptr<HeapReader> reader;
     std::vector<Object> objects;
+    std::vector<SiteRetention*> sites;  // every site of it that ever had a tracked object
   };
   // Per site: retained objects and bytes found by this check.
   using SiteTotals = std::unordered_map<SiteRetention*, std::pair<uint64_t, uint64_t>>;
   // Sets every site's retained figures from `fresh` and appends them to its history; a site only
   // in `stale` (its process could not be read) keeps its previous figures.
-  void PublishFigures(const SiteTotals& fresh, const std::unordered_set<SiteRetention*>& stale,
-                      double now_s);
+  void PublishFigures(const std::vector<SiteRetention*>& sites, const SiteTotals& fresh,
+                      const std::unordered_set<SiteRetention*>& stale, double now_s);
 
   std::unordered_map<pid_t, Process> processes_;
-  std::vector<SiteRetention*> sites_;  // every site that ever had a tracked object
   uint64_t checks_ = 0;
   double max_check_s_ = 0, last_check_s_ = 0;
 };

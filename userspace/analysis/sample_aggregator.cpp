@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/exited_processes.h"
 #include "userspace/analysis/leak_signal.h"
 #include "userspace/analysis/sample_estimate.h"
 #include "userspace/analysis/stack_pcs.h"
@@ -27,22 +28,9 @@ SourceFrame ToSourceFrame(const symbols::Frame& f) {
   return SourceFrame{std::string(f.function), std::string(f.file), f.line};
 }
 
-// The runtime's sampler is told no type: rows of the same line and kind merge.
-using RowKey = std::tuple<int, std::string, std::string, int>;
-
-// Adds `row`'s figures (another site of the same line and kind) into `r`.
-void AddRow(CallsiteRow& r, const CallsiteRow& row) {
-  r.alloc_objects += row.alloc_objects;
-  r.heap_objects += row.heap_objects;
-  r.alloc_bytes += row.alloc_bytes;
-  *r.retained_objects += *row.retained_objects;
-  *r.retained_bytes += *row.retained_bytes;
-  *r.retained_growth_bytes_per_s += *row.retained_growth_bytes_per_s;
-  r.samples->alloc_objects += row.samples->alloc_objects;
-  r.samples->inuse_objects += row.samples->inuse_objects;
-  if (row.leak && (!r.leak || row.leak->rise_bytes > r.leak->rise_bytes)) r.leak = row.leak;
-  r.leaking = r.leak.has_value();
-}
+// The runtime's sampler is told no type: rows of the same process, line and kind merge. (Rows are
+// per process, as in exact mode: each carries its pid, hence its container's labels.)
+using RowKey = std::tuple<int, int, std::string, std::string, int>;
 
 }  // namespace
 
@@ -288,6 +276,7 @@ void SampleAggregator::ResolveRowSite(const Site& s, CallsiteRow& row) const {
 CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
   CallsiteRow row;
   row.kind = s.kind;
+  row.pid = s.pid;
   row.exe = s.binary->exe_path;
   if (s.pc == 0) {  // call sites folded beyond --max-callsites
     row.site = SourceFrame{Aggregator::kFoldedFunction, "", 0};
@@ -329,8 +318,8 @@ CallsiteRow SampleAggregator::RowOf(const Site& s, uint64_t rate) const {
 }
 
 std::vector<CallsiteRow> SampleAggregator::Rows() const {
-  // Rows are built in place, each site's merged into the first of its line and kind: a report of
-  // 10,000 rows holds each row once (scripts/bench-long-run.sh).
+  // Rows are built in place, each site's merged into the first of its process, line and kind: a
+  // report of 10,000 rows holds each row once (scripts/bench-long-run.sh).
   std::vector<CallsiteRow> rows;
   rows.reserve(sites_.size());
   std::map<RowKey, size_t> index;  // into rows
@@ -340,19 +329,21 @@ std::vector<CallsiteRow> SampleAggregator::Rows() const {
     const uint64_t rate = pit != processes_.end() && pit->second.rate
                               ? *pit->second.rate : kDefaultRate;
     CallsiteRow row = RowOf(*site, rate);
-    auto [it, inserted] = index.try_emplace(
-        RowKey{static_cast<int>(row.kind), row.site.function, row.site.file, row.site.line},
-        rows.size());
+    auto [it, inserted] = index.try_emplace(RowKey{row.pid, static_cast<int>(row.kind),
+                                                   row.site.function, row.site.file,
+                                                   row.site.line},
+                                            rows.size());
     if (inserted) {
       rows.push_back(std::move(row));
     } else {
-      AddRow(rows[it->second], row);
+      AddRowFigures(rows[it->second], row);
     }
   }
-  // Leaking rows first, then by bytes allocated, then (for a stable order) by kind and line.
+  // Leaking rows first, then by bytes allocated, then (for a stable order) by process, kind and
+  // line.
   auto line_of = [](const CallsiteRow& r) {
-    return std::tuple<int, const std::string&, const std::string&, int>(
-        static_cast<int>(r.kind), r.site.function, r.site.file, r.site.line);
+    return std::tuple<int, int, const std::string&, const std::string&, int>(
+        r.pid, static_cast<int>(r.kind), r.site.function, r.site.file, r.site.line);
   };
   std::sort(rows.begin(), rows.end(), [&](const CallsiteRow& a, const CallsiteRow& b) {
     if (a.leaking != b.leaking) return a.leaking;

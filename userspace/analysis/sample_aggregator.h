@@ -55,6 +55,10 @@ class SampleAggregator {
 
   // Rows merged by (kind, function, file, line), estimates unsampled at each process's rate.
   std::vector<CallsiteRow> Rows() const;
+  // Process `pid` exited: returns its own rows (pid set; merged by kind and line, estimates at
+  // its rate, as of its last GC) and frees its sites, sampled objects and state
+  // (sample_aggregator_retire.cpp). Later events of it are ignored.
+  std::vector<CallsiteRow> RetireProcess(pid_t pid);
   // The rate the report shows: the traced processes' (the largest, if they differ); nullopt
   // before any is known.
   std::optional<uint64_t> ReportedRate() const;

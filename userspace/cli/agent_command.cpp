@@ -37,6 +37,16 @@ CLI::App* AddAgentCommand(CLI::App& app, TraceOptions& t, AgentArgs& args) {
   agent->add_flag("--exact", args.exact,
                   "exact mode: probe every map and slice allocation (an investigation); the agent "
                   "rides the runtime's heap sampler by default (--sample)");
+  // Bounded memory over days (README "Processes that exit"): the call-site cap and what is kept
+  // of processes that exited.
+  agent->add_option("--max-callsites", t.max_callsites,
+                    "distinct call sites kept (default 10000); new ones beyond it are folded "
+                    "into one (other) row per kind, and counted")
+      ->check(CLI::PositiveNumber);
+  agent->add_option("--max-exited", t.max_exited,
+                    "processes that exited whose rows are kept with their pid (default 32, the "
+                    "newest); older ones are folded into rows without a pid, and counted")
+      ->check(CLI::NonNegativeNumber);
   agent->add_flag("-v,--verbose", t.verbose, "debug logs on stderr");
   // --listen and --metrics-top are added beside these by cli/options.cpp (AddListenOptions).
   return agent;

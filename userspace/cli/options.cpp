@@ -126,6 +126,11 @@ void AddTraceOptions(CLI::App& app, TraceOptions& t, TraceArgs& args) {
                  "distinct call sites kept (default 10000); new ones beyond it are folded into "
                  "one (other) row per kind, and counted")
       ->check(CLI::PositiveNumber);
+  // Processes that exit while followed (analysis/exited_processes.h).
+  app.add_option("--max-exited", t.max_exited,
+                 "processes that exited whose rows are kept with their pid (default 32, the "
+                 "newest); older ones are folded into rows without a pid, and counted")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("command", t.command, "command to start traced (after --)");
 }
 

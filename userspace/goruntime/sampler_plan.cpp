@@ -26,6 +26,10 @@ gr_probe_spec SamplerSpec(const SamplerProbe& p, uint64_t runtime_lo, uint64_t r
   s.type_arg = GR_NO_ARG;
   s.deref_arg = GR_NO_ARG;
   s.sized_type_ptr_off = -1;
+  // The cycle boundary stages samples by event order: the reader need not be woken for it.
+  if (p.func == GR_FUNC_GC_MARK_TERMINATION) s.flags |= GR_PROBE_LAZY_WAKEUP;
+  // A free is matched by address and a cycle is a point in time: neither needs a stack.
+  if (p.func != GR_FUNC_MPROF_MALLOC) s.flags |= GR_PROBE_NO_STACK;
   if (p.func == GR_FUNC_FREE_SPECIAL) {  // freeSpecial(s *special, p, size): s in RAX
     s.deref_arg = 0;
     s.deref_off = 0;

@@ -37,8 +37,9 @@ SeriesSplit SplitGaugeSeries(const Report& r, size_t cap) {
   std::vector<const CallsiteRow*> rows;
   rows.reserve(r.callsites.size());
   for (const CallsiteRow& c : r.callsites) rows.push_back(&c);
+  // Live processes' rows before exited ones' (frozen figures of memory no longer held).
   auto rank = [](const CallsiteRow* c) {
-    return std::make_tuple(c->leaking, c->retained_bytes.value_or(0), c->alloc_bytes);
+    return std::make_tuple(!c->exited, c->leaking, c->retained_bytes.value_or(0), c->alloc_bytes);
   };
   auto before = [&](const CallsiteRow* a, const CallsiteRow* b) { return rank(a) > rank(b); };
   const size_t own = cap == 0 ? rows.size() : std::min(cap, rows.size());

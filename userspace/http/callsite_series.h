@@ -36,8 +36,8 @@ class StickyCounterSeries {
 };
 
 // For the gauges (goretain_retained_*, goretain_leaking), which may go down: the N rows that
-// matter now, chosen afresh at each scrape: leaking first, then by retained bytes, then by bytes
-// allocated. `own` comes out in that order.
+// matter now, chosen afresh at each scrape: live processes' rows before exited ones', then
+// leaking first, then by retained bytes, then by bytes allocated. `own` comes out in that order.
 SeriesSplit SplitGaugeSeries(const Report& r, size_t cap);
 
 }  // namespace goretain

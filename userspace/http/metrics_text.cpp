@@ -37,6 +37,7 @@ class PidOfRow {
   }
   std::string operator()(const CallsiteRow& c) const {
     if (c.pid != 0) return std::to_string(c.pid);
+    if (c.folded_processes) return std::string();  // exited processes folded together: no pid
     auto it = pids_.find(c.exe);
     return it == pids_.end() ? std::string() : it->second;
   }
@@ -63,6 +64,12 @@ Labels SiteLabels(const std::string& pid, const CallsiteRow& c) {
                    {"line", std::to_string(c.site.line)},
                    {"type", c.type}};
   AddContainerLabels(labels, c.labels);
+  // Rows of exited processes folded together (--max-exited) have no pid: their executable
+  // tells them apart.
+  if (c.folded_processes) {
+    labels.push_back({"exited", "folded"});
+    labels.push_back({"exe", c.exe});
+  }
   return labels;
 }
 
@@ -161,6 +168,13 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
     out.push_back(Family(name, help, MetricType::Counter));
     Add(out.back(), {}, static_cast<double>(value));
   };
+  counter("goretain_exited_processes_total",
+          "Followed processes that exited since tracing began (their rows are kept, frozen).",
+          r.exited.processes);
+  counter("goretain_exited_processes_folded_total",
+          "Exited processes beyond --max-exited whose rows were folded into rows without a pid "
+          "(series with exited=\"folded\").",
+          r.exited.folded);
   counter("goretain_events_total", "Allocation events received from the probes.",
           r.events_received);
   counter("goretain_events_dropped_total",
@@ -177,6 +191,7 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
                      {"go_version", t.go_version},
                      {"build_id", t.build_id}};
     AddContainerLabels(labels, t.labels);
+    if (t.exited) labels.push_back({"exited", "true"});
     Add(target, std::move(labels), 1);
   }
   out.push_back(std::move(target));
@@ -187,14 +202,23 @@ void AddRunSeries(std::vector<MetricFamily>& out, const Report& r, const SeriesS
 }  // namespace
 
 std::string MetricsText::Render(const Report& r) {
-  const PidOfRow pid(r);
-  const SeriesSplit retained = SplitGaugeSeries(r, options_.top);
-  std::vector<MetricFamily> families;
   SeriesSplit alloc;
   {
     std::lock_guard lock(mu_);
     alloc = counters_.Split(r);
   }
+  return Serialize(r, alloc, SplitGaugeSeries(r, options_.top));
+}
+
+std::string MetricsText::RenderEverySite(const Report& r) const {
+  StickyCounterSeries every_site(0);
+  return Serialize(r, every_site.Split(r), SplitGaugeSeries(r, 0));
+}
+
+std::string MetricsText::Serialize(const Report& r, const SeriesSplit& alloc,
+                                   const SeriesSplit& retained) const {
+  const PidOfRow pid(r);
+  std::vector<MetricFamily> families;
   AddAllocSeries(families, alloc, pid);
   AddRetainedSeries(families, retained, pid);
   AddRunSeries(families, r, alloc, retained, options_.version);

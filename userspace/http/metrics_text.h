@@ -37,8 +37,16 @@ class MetricsText {
 
   // The exposition of `r`. Thread-safe; remembers which rows have counter series.
   std::string Render(const Report& r);
+  // The exposition of `r` with every call site its own series (no "(other)"), for a report cut
+  // to one pod (/metrics?pod=NS/NAME): a pod's call sites are few, and its counter series then
+  // never move between a row's own and "(other)" from one scrape to the next. Leaves Render's
+  // remembered series alone. Thread-safe.
+  std::string RenderEverySite(const Report& r) const;
 
  private:
+  std::string Serialize(const Report& r, const SeriesSplit& alloc,
+                        const SeriesSplit& retained) const;
+
   MetricsOptions options_;
   std::mutex mu_;
   StickyCounterSeries counters_;

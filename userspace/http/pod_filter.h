@@ -1,4 +1,4 @@
-// ?pod=NAMESPACE/NAME on the pprof endpoints (/debug/pprof/heap, /debug/pprof/allocs): the
+// ?pod=NAMESPACE/NAME on /metrics and the pprof endpoints (/debug/pprof/heap, /allocs): the
 // report cut down to one pod's processes, for a node agent that traces many pods.
 //
 // A filtered report is rendered for its request alone, never through the endpoints' render

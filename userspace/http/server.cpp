@@ -35,16 +35,19 @@ struct HttpEndpoint::Routes {
       : live(live),
         metrics_text(MetricsOptions{options.metrics_top, options.version}),
         metrics([this](const Report& r) { return metrics_text.Render(r); }),
+        metrics_of_pod([this](const Report& r) { return metrics_text.RenderEverySite(r); }),
         heap([](const Report& r) { return RenderPprof(r, PprofView::kHeap); }),
         allocs([](const Report& r) { return RenderPprof(r, PprofView::kAllocs); }),
         page([](const Report& r) { return RenderHtml(r, HtmlPage{.live = true}); }) {}
 
   // Serves `cache`'s body for the latest report, or 503 before the first one. With ?pod=NS/NAME
-  // the body is that pod's part of the report, rendered for this request only (pod_filter.h);
-  // a malformed value is a 400. `req` null: no filter (/metrics: its renderer remembers which
-  // series it served, and its series carry the pod labels Prometheus selects by anyway).
+  // the body is that pod's part of the report, rendered for this request only (pod_filter.h) by
+  // `of_pod` if given, else by `cache`'s renderer; a malformed value is a 400. (/metrics renders
+  // a pod's part with every call site its own series: its usual renderer remembers which series
+  // it served, which a filtered report must not change.)
   void Serve(RenderCache& cache, const char* content_type, const char* filename,
-             const httplib::Request* req, httplib::Response& res) const {
+             const httplib::Request* req, httplib::Response& res,
+             const RenderCache* of_pod = nullptr) const {
     std::optional<PodFilter> pod;
     if (req && req->has_param("pod")) {
       pod = ParsePodFilter(req->get_param_value("pod"));
@@ -64,15 +67,16 @@ struct HttpEndpoint::Routes {
       res.set_header("Content-Disposition", std::string("attachment; filename=\"") + filename + "\"");
     }
     if (pod) {
-      res.set_content(cache.RenderUncached(FilterByPod(*report, *pod)), content_type);
+      res.set_content((of_pod ? *of_pod : cache).RenderUncached(FilterByPod(*report, *pod)),
+                      content_type);
       return;
     }
     res.set_content(*cache.Get(report), content_type);
   }
 
   void Install(httplib::Server& server) {
-    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      Serve(metrics, kMetricsContentType, nullptr, nullptr, res);
+    server.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+      Serve(metrics, kMetricsContentType, nullptr, &req, res, &metrics_of_pod);
     });
     server.Get("/debug/pprof/heap", [this](const httplib::Request& req, httplib::Response& res) {
       Serve(heap, kPprofContentType, "heap", &req, res);
@@ -93,7 +97,7 @@ struct HttpEndpoint::Routes {
 
   const LiveReport& live;
   MetricsText metrics_text;
-  RenderCache metrics, heap, allocs, page;
+  RenderCache metrics, metrics_of_pod, heap, allocs, page;  // metrics_of_pod: never cached
 };
 
 Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(const ListenAddress& where,

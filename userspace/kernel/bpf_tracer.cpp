@@ -226,21 +226,40 @@ Result<int> BpfTracer::Drain() {
   return n;
 }
 
-int BpfTracer::FlushPending() {
-  struct Key {
-    uint64_t g;
-    uint32_t spec;
-    uint32_t tgid;  // the process: one executable's processes share g addresses
-  };
-  static_assert(sizeof(Key) == 16, "matches struct pending_key in goretain.bpf.c");
-  std::vector<Key> keys;
-  Key key{}, next{};
+namespace {
+
+struct PendingKey {
+  uint64_t g;
+  uint32_t spec;
+  uint32_t tgid;  // the process: one executable's processes share g addresses
+};
+static_assert(sizeof(PendingKey) == 16, "matches struct pending_key in goretain.bpf.c");
+
+std::vector<PendingKey> PendingKeys(const bpf_map* pending) {
+  std::vector<PendingKey> keys;
+  PendingKey key{}, next{};
   const void* prev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.pending, prev, &next, sizeof(next)) == 0) {
+  while (bpf_map__get_next_key(pending, prev, &next, sizeof(next)) == 0) {
     keys.push_back(next);
     key = next;
     prev = &key;
   }
+  return keys;
+}
+
+}  // namespace
+
+int BpfTracer::DropPending(uint32_t pid) {
+  int n = 0;
+  for (const PendingKey& k : PendingKeys(skel_->maps.pending)) {
+    if (k.tgid == pid && bpf_map__delete_elem(skel_->maps.pending, &k, sizeof(k), 0) == 0) n++;
+  }
+  return n;
+}
+
+int BpfTracer::FlushPending() {
+  using Key = PendingKey;
+  const std::vector<Key> keys = PendingKeys(skel_->maps.pending);
   int n = 0;
   gr_event e{};
   for (const Key& k : keys) {

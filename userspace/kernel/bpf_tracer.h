@@ -66,6 +66,10 @@ class BpfTracer {
   // `sweepgen_addr`: process address of runtime.mheap_.sweepgen, or 0.
   Status AddTarget(uint32_t pid, uint64_t load_bias, uint64_t sweepgen_addr);
   void RemoveTarget(uint32_t pid);
+  // Deletes the events of process `pid` still waiting for their object's address (it exited:
+  // their completions will never run), so that the `pending` map does not fill up with dead
+  // processes' entries over days of restarts. Returns how many were deleted.
+  int DropPending(uint32_t pid);
 
   // Waits up to timeout_ms (or until the buffer fills up: the BPF side does not wake the reader
   // per event), then hands every pending event to the handler. Returns the count handled.

@@ -124,6 +124,11 @@ struct CallsiteRow {
   int pid = 0;
   TargetLabels labels;
   std::optional<BeforeAttach> before_attach;  // the row's figures from before attach, if any
+  // The row's process exited: its figures are frozen as they were when it did
+  // (analysis/exited_processes.h). `folded_processes` > 0: a row of exited processes folded
+  // together beyond --max-exited, without a pid (pid 0), summing that many processes' rows.
+  bool exited = false;
+  uint64_t folded_processes = 0;
 };
 
 struct ReportTarget {
@@ -138,6 +143,7 @@ struct ReportTarget {
   uint64_t text_file_offset = 0;
   int ns_pid = 0;  // in the process's own (innermost) PID namespace: NSpid's last field
   TargetLabels labels;
+  bool exited = false;  // it exited while traced; its rows are frozen (ExitedProcesses)
 };
 
 // Where the rows' `before_attach` figures come from (one traced process).
@@ -156,6 +162,17 @@ struct FoldedCallsites {
   uint64_t callsites = 0;    // distinct call sites folded (counted exactly up to a bound)
   bool callsites_at_least = false;  // the count stopped at its bound: at least that many
   uint64_t allocations = 0;  // allocations folded
+};
+
+// Processes that exited while followed (analysis/exited_processes.h): the newest keep their rows
+// and target, with their pid, up to --max-exited; older ones are folded into rows without a pid.
+struct ExitedProcessCounts {
+  uint64_t processes = 0;  // exited since tracing began
+  uint64_t kept = 0;       // with their own rows and target in this report
+  uint64_t folded = 0;     // folded into rows without a pid (their targets dropped)
+  // Folded rows beyond the row bound (--max-callsites), merged further into one "(other)" row
+  // per kind.
+  uint64_t rows_folded_into_other = 0;
 };
 
 struct Report {
@@ -182,6 +199,7 @@ struct Report {
   std::vector<CallsiteRow> callsites;  // leaking rows first, then by alloc_bytes, descending
   std::optional<BeforeAttachSource> before_attach;  // set when the profile was read at attach
   FoldedCallsites folded;
+  ExitedProcessCounts exited;
 };
 
 }  // namespace goretain

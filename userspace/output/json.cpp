@@ -63,6 +63,8 @@ Json RowJson(const Report& r, const CallsiteRow& c) {
     {"before_attach", BeforeAttachJson(c.before_attach)},
     {"pid", c.pid},
     {"labels", LabelsJson(c.labels)},
+    {"exited", c.exited},
+    {"folded_processes", c.folded_processes},
   };
   if (c.samples) {
     row["samples"] = Json{{"alloc_objects", c.samples->alloc_objects},
@@ -82,7 +84,8 @@ void WriteJson(const Report& r, size_t top, const std::function<void(std::string
   Json targets = Json::array();
   for (const auto& t : r.targets) {
     targets.push_back(Json{{"pid", t.pid}, {"exe", t.exe}, {"go_version", t.go_version},
-                           {"ns_pid", t.ns_pid}, {"labels", LabelsJson(t.labels)}});
+                           {"ns_pid", t.ns_pid}, {"labels", LabelsJson(t.labels)},
+                           {"exited", t.exited}});
   }
   j["targets"] = std::move(targets);
   j["gc_cycles"] = r.gc_cycles ? Json(*r.gc_cycles) : Json(nullptr);
@@ -99,6 +102,9 @@ void WriteJson(const Report& r, size_t top, const std::function<void(std::string
   tail["folded"] = Json{{"callsites", r.folded.callsites},
                         {"callsites_at_least", r.folded.callsites_at_least},
                         {"allocations", r.folded.allocations}};
+  tail["exited_processes"] = Json{{"exited", r.exited.processes}, {"kept", r.exited.kept},
+                                  {"folded", r.exited.folded},
+                                  {"rows_folded_into_other", r.exited.rows_folded_into_other}};
   // The rows (tens of thousands in a long run) are rendered one at a time between the fields
   // before them and those after, never as one JSON tree: a report's memory stays that of its
   // text (scripts/bench-long-run.sh).

@@ -24,6 +24,26 @@ std::string Where(const ReportTarget& t) {
   return s;
 }
 
+// What the bounds folded: call sites beyond --max-callsites, processes beyond --max-exited.
+std::string FoldingLines(const Report& r) {
+  std::string out;
+  if (r.folded.callsites) {
+    out += fmt::format("{}{} call sites beyond --max-callsites folded into (other) rows\n\n",
+                       r.folded.callsites_at_least ? "at least " : "", r.folded.callsites);
+  }
+  if (r.exited.processes) {
+    out += fmt::format("{} process{} exited: {} kept with their pid, {} folded into rows "
+                       "without a pid (--max-exited){}\n\n", r.exited.processes,
+                       r.exited.processes == 1 ? "" : "es", r.exited.kept,
+                       r.exited.folded,
+                       r.exited.rows_folded_into_other
+                           ? fmt::format(", {} of their rows into (other)",
+                                         r.exited.rows_folded_into_other)
+                           : "");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string HumanBytes(uint64_t bytes) {
@@ -41,7 +61,8 @@ std::string HumanBytes(uint64_t bytes) {
 std::string RenderTable(const Report& r, size_t top) {
   std::string out;
   for (const auto& t : r.targets) {
-    out += fmt::format("goretain: pid {} {} ({}){}\n", t.pid, t.exe, t.go_version, Where(t));
+    out += fmt::format("goretain: pid {} {} ({}){}{}\n", t.pid, t.exe, t.go_version, Where(t),
+                       t.exited ? " (exited)" : "");
   }
   if (r.sample_rate) {
     out += fmt::format("mode: sampled (estimates from the runtime's heap samples, 1 per {} "
@@ -53,10 +74,7 @@ std::string RenderTable(const Report& r, size_t top) {
                      r.elapsed_s, r.gc_cycles.value_or(0), r.events_received, r.events_dropped, r.tracer_cpu_s,
                      r.tracer_max_rss_kb / 1024);
   if (r.before_attach) out += fmt::format("before attach: {}\n\n", r.before_attach->note);
-  if (r.folded.callsites) {
-    out += fmt::format("{}{} call sites beyond --max-callsites folded into (other) rows\n\n",
-                       r.folded.callsites_at_least ? "at least " : "", r.folded.callsites);
-  }
+  out += FoldingLines(r);
   const size_t n = top ? std::min(top, r.callsites.size()) : r.callsites.size();
   if (n == 0) return out + "no map or slice allocations seen\n";
 
@@ -66,7 +84,7 @@ std::string RenderTable(const Report& r, size_t top) {
     bool right;
   };
   // PID first when several processes are traced: rows are per process.
-  const bool by_pid = r.targets.size() > 1;
+  const bool by_pid = r.targets.size() > 1 || r.exited.folded > 0;
   std::vector<Column> cols;
   if (by_pid) cols.push_back({"PID", true});
   cols.insert(cols.end(), {{"KIND", false}, {"ALLOC", true}, {"OBJECTS", true},
@@ -82,7 +100,8 @@ std::string RenderTable(const Report& r, size_t top) {
   for (size_t i = 0; i < n; i++) {
     const CallsiteRow& c = r.callsites[i];
     std::vector<std::string> row;
-    if (by_pid) row.push_back(std::to_string(c.pid));
+    // Rows of exited processes folded together have no pid.
+    if (by_pid) row.push_back(c.folded_processes ? "exited" : std::to_string(c.pid));
     row.insert(row.end(), {
         c.leaking ? std::string(KindName(c.kind)) + " LEAK" : std::string(KindName(c.kind)),
         HumanBytes(c.alloc_bytes), std::to_string(c.alloc_objects),

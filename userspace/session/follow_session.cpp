@@ -1,7 +1,8 @@
 // TraceSession's following of processes (--cgroup, --all, goretain agent): the part of the
 // session that attaches to Go processes as they appear in the selection and drops them as they
 // exit. One set of probes per executable (LoadExecutable reuses it), one BPF target entry per
-// process; an exited process's rows and last retained figures stay in the report.
+// process; an exited process is retired (session/retire_process.cpp): its rows and last
+// retained figures stay in the report, bounded by --max-exited.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -62,8 +63,9 @@ void TraceSession::AttachFollowed(pid_t pid, bool just_exec) {
     return;
   }
   if (known) {
-    // The same process ran execve again: a new image (maybe not Go), a new load bias.
-    tracer_->RemoveTarget(static_cast<uint32_t>(pid));
+    // The same process ran execve again: a new image (maybe not Go), a new load bias. The old
+    // image's rows are final: retired as if it had exited.
+    RetireProcess(pid);
     std::erase(followed_, pid);
   }
   if (std::find(not_go_.begin(), not_go_.end(), info->exe_id) != not_go_.end()) {
@@ -104,9 +106,9 @@ void TraceSession::AttachFollowed(pid_t pid, bool just_exec) {
 void TraceSession::PollFollowed() {
   for (pid_t pid : follower_->TakeExecs(0)) AttachFollowed(pid, /*just_exec=*/true);
   for (pid_t pid : follower_->TakeExited()) {
-    tracer_->RemoveTarget(static_cast<uint32_t>(pid));
+    // Its rows and last figures stay in the report, frozen; its live state is freed.
+    RetireProcess(pid);
     std::erase(followed_, pid);
-    spdlog::debug("pid {} exited: its rows and last figures stay in the report", pid);
   }
 }
 

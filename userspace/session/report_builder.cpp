@@ -3,6 +3,7 @@
 #include <elf.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <unordered_map>
 
@@ -19,6 +20,18 @@ void AddTracerCost(Report& r) {
   r.tracer_cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                    static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   r.tracer_max_rss_kb = static_cast<uint64_t>(usage.ru_maxrss);
+}
+
+// The rows and targets of processes that exited (their labels already set), after the live
+// ones: leaking first, then by bytes allocated, as the live rows are ordered.
+void AppendExited(Report& r, const ExitedProcesses& exited) {
+  const size_t live = r.callsites.size();
+  exited.AppendTo(r);
+  std::stable_sort(r.callsites.begin() + static_cast<std::ptrdiff_t>(live), r.callsites.end(),
+                   [](const CallsiteRow& a, const CallsiteRow& b) {
+                     if (a.leaking != b.leaking) return a.leaking;
+                     return a.alloc_bytes > b.alloc_bytes;
+                   });
 }
 
 }  // namespace
@@ -71,6 +84,7 @@ Report BuildSessionReport(const ReportInputs& in) {
   for (CallsiteRow& row : r.callsites) {
     if (auto it = labels.find(row.pid); it != labels.end()) row.labels = *it->second;
   }
+  if (in.exited) AppendExited(r, *in.exited);
   return r;
 }
 

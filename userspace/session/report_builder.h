@@ -8,6 +8,7 @@
 
 #include "symbols/elf_file.h"
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/exited_processes.h"
 #include "userspace/analysis/retention.h"
 #include "userspace/analysis/sample_aggregator.h"
 #include "userspace/model/report.h"
@@ -27,6 +28,8 @@ struct ReportInputs {
   // came from; null/empty when it was not read.
   const std::vector<CallsiteRow>* before_rows = nullptr;
   const std::optional<BeforeAttachSource>* before_source = nullptr;
+  // Processes that exited: their frozen rows and targets, after the live ones (may be null).
+  const ExitedProcesses* exited = nullptr;
 };
 
 // The target's build ID and code segment (for pprof's Mapping), read from its executable.

@@ -50,6 +50,10 @@ struct TraceOptions {
   int64_t enable_sampling_bytes = 0;
   // --max-callsites: distinct call sites kept; the rest folded into one "(other)" row per kind.
   size_t max_callsites = 10000;
+  // --max-exited: followed processes that exited keep their own rows (with their pid) up to
+  // this many, the newest; older ones are folded into rows without a pid, and counted
+  // (analysis/exited_processes.h; ExitedProcesses::kDefaultMaxKept).
+  size_t max_exited = 32;
   // Readers on other threads (--listen, goretain top): when set, the event loop publishes a report
   // here every `live_period_s` while tracing (less often when building one takes over 1/20 of
   // that: the event loop stays free for events), and the final one at the end. Not owned.

@@ -293,6 +293,7 @@ Status TraceSession::Setup() {
   aggregator_ = std::make_unique<Aggregator>(opts_.stack_depth,
                                              opts_.retained ? &retention_ : nullptr,
                                              opts_.max_callsites);
+  exited_.emplace(opts_.max_exited, opts_.max_callsites);
   TracerConfig cfg;
   // Enough frames to climb out of the runtime's map internals (mapassign -> growWork ->
   // evacuate -> newoverflow -> growslice) plus what the user asked for.
@@ -360,6 +361,7 @@ Report TraceSession::BuildReport() {
   in.assigns_counted = opts_.assigns;
   in.before_rows = &before_rows_;
   in.before_source = &before_source_;
+  in.exited = exited_ ? &*exited_ : nullptr;
   return BuildSessionReport(in);
 }
 
@@ -431,6 +433,7 @@ void TraceSession::EventLoop() {
     }
     CheckRetention(false);
     if (follower_) PollFollowed();
+    RetireExitedWatched();
     const auto now = std::chrono::steady_clock::now();
     const double elapsed = std::chrono::duration<double>(now - start_).count();
     status.Update(elapsed, aggregator_->received(), tracer_->ReadCounters().dropped);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "userspace/analysis/aggregator.h"
+#include "userspace/analysis/exited_processes.h"
 #include "userspace/analysis/sample_aggregator.h"
 #include "userspace/kernel/bpf_tracer.h"
 #include "userspace/session/trace_options.h"
@@ -86,6 +87,12 @@ class TraceSession {
   void ScanFollowed();
   void PollFollowed();
   void AttachFollowed(pid_t pid, bool just_exec);
+  // Process `pid` exited (or exec'd another image): its BPF target entry and pending events go,
+  // its final rows (as the report showed them) and target move to exited_, frozen, and every
+  // per-process state of it is freed (session/retire_process.cpp).
+  void RetireProcess(pid_t pid);
+  // --pid and selected processes not followed: those that exited while others still run.
+  void RetireExitedWatched();
 
   TraceOptions opts_;
   RetentionTracker retention_;
@@ -94,7 +101,8 @@ class TraceSession {
   std::unique_ptr<SampleAggregator> sampler_;  // --sample only
   std::unique_ptr<BpfTracer> tracer_;
   std::vector<std::unique_ptr<TracedBinary>> binaries_;
-  std::vector<ReportTarget> targets_;
+  std::vector<ReportTarget> targets_;  // live processes (exited ones are in exited_)
+  std::optional<ExitedProcesses> exited_;
   std::vector<CallsiteRow> before_rows_;  // what the target retained before attach
   std::optional<BeforeAttachSource> before_source_;
   std::vector<std::string> attached_lines_;  // printed once the whole attach succeeded
@@ -106,6 +114,7 @@ class TraceSession {
     std::unique_ptr<ExitWatcher> watcher;
     bool named = false;          // given by --pid
     bool alive_at_start = false;
+    bool retired = false;
   };
   std::vector<Watched> watched_;
   std::vector<std::pair<const TracedBinary*, pid_t>> first_pid_;  // who attached each binary
