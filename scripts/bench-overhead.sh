@@ -161,8 +161,9 @@ done
 # loopback load: its own client, in another process, sends HTTP_REQUESTS requests over 4
 # keep-alive connections as fast as the server answers and reports throughput and p99 latency.
 # As in production, goretain attaches to the running server (--pid): each round starts one server
-# and loads it untraced, then with goretain --sample attached, then (unless left out of
-# GORETAIN_BENCH_MODES) with the exact mode attached, detaching in between. The same process in
+# and loads it untraced, with goretain --sample attached and (unless left out of
+# GORETAIN_BENCH_MODES) with the exact mode attached, detaching in between, in an order that
+# reverses every other round. The same process in
 # every mode: no difference of start-up or memory layout between the figures compared.
 http_requests=${HTTP_REQUESTS:-20000}
 server="$build/tests/targets/httpserver"
@@ -191,7 +192,11 @@ for ((r = 1; r <= runs; r++)); do
   for ((i = 0; i < 500; i++)); do [[ -s $work/http.port ]] && break; sleep 0.02; done
   http_port=$(cat "$work/http.port")
   http_load  # warm-up, not counted
-  for m in $http_modes; do
+  # The order alternates by round (untraced first, then last), so a drift within a round (the
+  # server's heap and caches warming up) does not count against one mode.
+  order=$http_modes
+  ((r % 2 == 0)) && order=$(echo $http_modes | tr ' ' '\n' | tac | tr '\n' ' ')
+  for m in $order; do
     case $m in
       untraced) http_load ;;
       sample) http_traced --sample ;;
