@@ -122,31 +122,55 @@ class Containerd : public E2ETest {
     }
     if (Cgroup2Mount().empty()) GTEST_SKIP() << "no cgroup v2 mount on this host";
   }
+
+  // One container of a pod, as kubelet and containerd's CRI plugin would make it.
+  struct PodContainer {
+    std::string uid = RandomPodUid(), cid = RandomContainerId();
+    std::string pod;
+    fs::path gate_dir;
+    pid_t pid = 0;
+  };
+
+  // Runs tests/targets' `target` (copied into a fresh rootfs; ARGS after it) as container
+  // `container` of pod `pod_prefix`-<cid> in namespace goretain-e2e: kubelet's besteffort cgroup
+  // path, the CRI annotations, and tmp_/gate bound at /gate.
+  ::testing::AssertionResult RunInPod(PrivateContainerd& containerd, const std::string& pod_prefix,
+                                      const std::string& container, const std::string& target,
+                                      const std::vector<std::string>& args, PodContainer* out) {
+    PodContainer& c = *out;
+    c.pod = pod_prefix + "-" + c.cid.substr(0, 8);
+    c.gate_dir = tmp_ / "gate";
+    const fs::path rootfs = tmp_ / "rootfs";
+    fs::create_directories(c.gate_dir);
+    fs::create_directories(rootfs);
+    fs::copy_file(Target(target), rootfs / target);
+    const std::string cgroup =
+        cgroups_.parent() + "/kubepods/besteffort/pod" + c.uid + "/" + c.cid;
+    std::vector<std::string> argv{"/" + target};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return containerd.Run(
+        c.cid,
+        {"--cgroup", cgroup,
+         "--annotation", "io.kubernetes.cri.container-type=container",
+         "--annotation", "io.kubernetes.cri.container-name=" + container,
+         "--annotation", "io.kubernetes.cri.sandbox-name=" + c.pod,
+         "--annotation", "io.kubernetes.cri.sandbox-namespace=goretain-e2e",
+         "--annotation", "io.kubernetes.cri.sandbox-uid=" + c.uid,
+         "--mount", "type=bind,src=" + c.gate_dir.string() + ",dst=/gate,options=rbind:rw"},
+        rootfs, argv, &c.pid);
+  }
   KubeCgroups cgroups_;  // declared first: removed after the container is deleted
 };
 
 TEST_F(Containerd, PodByNameFindsTheContainerThroughTheShim) {
-  const std::string uid = RandomPodUid(), cid = RandomContainerId();
-  const std::string pod = "api-" + cid.substr(0, 8);
-  const fs::path gate_dir = tmp_ / "gate", rootfs = tmp_ / "rootfs";
-  fs::create_directories(gate_dir);
-  fs::create_directories(rootfs);
-  fs::copy_file(Target("counts"), rootfs / "counts");
   PrivateContainerd containerd(tmp_.path());
   ASSERT_TRUE(containerd.Start());
-  const std::string cgroup = cgroups_.parent() + "/kubepods/besteffort/pod" + uid + "/" + cid;
-  pid_t pid = 0;
-  ASSERT_TRUE(containerd.Run(
-      cid,
-      {"--cgroup", cgroup,
-       "--annotation", "io.kubernetes.cri.container-type=container",
-       "--annotation", "io.kubernetes.cri.container-name=app",
-       "--annotation", "io.kubernetes.cri.sandbox-name=" + pod,
-       "--annotation", "io.kubernetes.cri.sandbox-namespace=goretain-e2e",
-       "--annotation", "io.kubernetes.cri.sandbox-uid=" + uid,
-       "--mount", "type=bind,src=" + gate_dir.string() + ",dst=/gate,options=rbind:rw"},
-      rootfs, {"/counts", "-wait", "/gate/open", "-hint", "210", "-small", "0", "-append", "0"},
-      &pid));
+  PodContainer c;
+  ASSERT_TRUE(RunInPod(containerd, "api", "app", "counts",
+                       {"-wait", "/gate/open", "-hint", "210", "-small", "0", "-append", "0"}, &c));
+  const std::string &uid = c.uid, &cid = c.cid, &pod = c.pod;
+  const fs::path& gate_dir = c.gate_dir;
+  const pid_t pid = c.pid;
   // The bundle is only in the private state directory: the shim is the way to it.
   ASSERT_FALSE(fs::exists("/run/containerd/io.containerd.runtime.v2.task/default/" + cid));
 
@@ -200,26 +224,15 @@ bool TableSaysLeak(const std::string& table, const Marker& m) {
 // SIGTERM: in the final report that line is leaking (JSON `leaking`, LEAK in the table) and
 // carries the pod's labels from containerd's annotations.
 TEST_F(Containerd, PodByNameShowsTheLeakingLineWithItsLabels) {
-  const std::string uid = RandomPodUid(), cid = RandomContainerId();
-  const std::string pod = "events-" + cid.substr(0, 8), target = "leak1_maplist";
-  const fs::path gate_dir = tmp_ / "gate", rootfs = tmp_ / "rootfs";
-  fs::create_directories(gate_dir);
-  fs::create_directories(rootfs);
-  fs::copy_file(Target(target), rootfs / target);
+  const std::string target = "leak1_maplist";
   PrivateContainerd containerd(tmp_.path());
   ASSERT_TRUE(containerd.Start());
-  const std::string cgroup = cgroups_.parent() + "/kubepods/besteffort/pod" + uid + "/" + cid;
-  pid_t pid = 0;
-  ASSERT_TRUE(containerd.Run(
-      cid,
-      {"--cgroup", cgroup,
-       "--annotation", "io.kubernetes.cri.container-type=container",
-       "--annotation", "io.kubernetes.cri.container-name=recorder",
-       "--annotation", "io.kubernetes.cri.sandbox-name=" + pod,
-       "--annotation", "io.kubernetes.cri.sandbox-namespace=goretain-e2e",
-       "--annotation", "io.kubernetes.cri.sandbox-uid=" + uid,
-       "--mount", "type=bind,src=" + gate_dir.string() + ",dst=/gate,options=rbind:rw"},
-      rootfs, {"/" + target, "-wait", "/gate/open", "-gc-per-s", "2"}, &pid));
+  PodContainer c;
+  ASSERT_TRUE(RunInPod(containerd, "events", "recorder", target,
+                       {"-wait", "/gate/open", "-gc-per-s", "2"}, &c));
+  const std::string &uid = c.uid, &cid = c.cid, &pod = c.pod;
+  const fs::path& gate_dir = c.gate_dir;
+  const pid_t pid = c.pid;
 
   const fs::path json_out = tmp_ / "report.json", table_out = tmp_ / "report.txt";
   Process gr = Goretain({"--pod", "goretain-e2e/" + pod, "-i", "1", "-f", "json", "-o",
