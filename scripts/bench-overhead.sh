@@ -81,15 +81,7 @@ naive_probes() {
   echo "${list[*]} { @[ustack(3)] = count(); } END { clear(@); }"
 }
 
-# workload_ms NAME OUTPUT: the workload's own time in ms, from its output.
-workload_ms() {
-  case $1 in
-    churn) sed -n 's/.*elapsed_ms=\([0-9.]*\).*/\1/p' "$2" | tail -1 ;;
-    esbuild) sed -n 's/.*Done in \([0-9.]*\)ms.*/\1/p' "$2" | tail -1 ;;
-  esac
-}
-
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+source "$root/scripts/bench-workload-time.sh"  # workload_ms, median
 
 declare -A cmd
 cmd[churn]="$churn -rounds 200000 -heap $work/churn.heap"

@@ -46,13 +46,7 @@ off[esbuild]=""
 cmd[churn]="$build/tests/targets/churn -rounds 200000"
 cmd[esbuild]="$esbuild --bundle $work/project/index.js --outfile=$work/out.js --log-level=info"
 
-workload_ms() {
-  case $1 in
-    churn) sed -n 's/.*elapsed_ms=\([0-9.]*\).*/\1/p' "$2" | tail -1 ;;
-    esbuild) sed -n 's/.*Done in \([0-9.]*\)ms.*/\1/p' "$2" | tail -1 ;;
-  esac
-}
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+source "$root/scripts/bench-workload-time.sh"  # workload_ms, median
 
 # run_mode WORKLOAD MODE: one run; appends its time to $work/WORKLOAD.MODE.
 run_mode() {
