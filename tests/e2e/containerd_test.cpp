@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "kube_cgroup.h"
 #include "markers.h"
+#include "pod_trace_checks.h"
 
 namespace e2e {
 namespace {
@@ -176,33 +177,9 @@ TEST_F(Containerd, PodByNameFindsTheContainerThroughTheShim) {
 
   Process gr = Goretain({"--format", "json", "-v", "--pod", "goretain-e2e/" + pod});
   ASSERT_TRUE(Attached(gr, 60s));
-  EXPECT_NE(gr.Stderr().find("[pod goretain-e2e/" + pod + ", container app, containerd " +
-                             cid.substr(0, 12) + ", pid 1 in its namespace]"),
-            std::string::npos) << gr.Describe();
-  Touch(gate_dir / "open");
-  // A selected pod is followed (a new container would be attached): the trace ends on SIGTERM.
-  ASSERT_TRUE(gr.WaitForStderr("pid " + std::to_string(pid) + " exited")) << gr.Describe();
-  gr.Signal(SIGTERM);
-  ASSERT_EQ(gr.Wait(), 0) << gr.Describe();
-  json r;
-  ASSERT_TRUE(OneReport(gr.Stdout(), &r)) << gr.Describe();
-  ASSERT_EQ(r["targets"].size(), 1u) << r["targets"].dump();
-  const json& t = r["targets"][0];
-  EXPECT_EQ(t["pid"], pid);
-  EXPECT_EQ(t["ns_pid"], 1);
-  EXPECT_EQ(t["exe"], "/counts");
   const json want = {{"container_id", cid}, {"pod", pod}, {"namespace", "goretain-e2e"},
                      {"container", "app"}, {"runtime", "containerd"}, {"pod_uid", uid}};
-  EXPECT_EQ(t["labels"], want);
-  const int line = WantLine("counts", "map.make", "hint");
-  const json* row = nullptr;
-  for (const json& c : r["callsites"]) {
-    if (c["line"] == line && c["kind"] == "map.make") row = &c;
-  }
-  ASSERT_NE(row, nullptr) << DescribeCallsites(r);
-  EXPECT_EQ((*row)["alloc_objects"], 210);
-  EXPECT_EQ((*row)["pid"], pid);
-  EXPECT_EQ((*row)["labels"], want);
+  ExpectCountsContainerTraced(gr, pod, cid, pid, gate_dir / "open", want);
 }
 
 // True if a row of `table` (one report of -f table) is the marker's line, marked LEAK.

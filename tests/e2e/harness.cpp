@@ -376,7 +376,7 @@ Process E2ETest::Goretain(const std::vector<std::string>& args) {
          << goretain.Describe();
 }
 
-::testing::AssertionResult E2ETest::OneReport(const std::string& text, json* out) {
+::testing::AssertionResult OneReport(const std::string& text, json* out) {
   std::vector<json> reports;
   try {
     reports = ParseReports(text);

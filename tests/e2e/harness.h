@@ -114,6 +114,8 @@ Process RunToEnd(const std::vector<std::string>& argv,
 // Splits text into its top-level JSON objects (one report, or one per line with --interval) and
 // parses each. Throws on malformed JSON.
 std::vector<json> ParseReports(const std::string& text);
+// Parses goretain's single JSON report from text, with a readable failure.
+::testing::AssertionResult OneReport(const std::string& text, json* out);
 
 // Line number (1-based) of `// want: <kind> <label>` in the target's main.go; throws if absent
 // or present more than once.
@@ -175,8 +177,6 @@ class E2ETest : public ::testing::Test {
   // AssertionFailure carrying its stderr.
   ::testing::AssertionResult Attached(Process& goretain,
                                       std::chrono::milliseconds timeout = kTimeout);
-  // Parses goretain's single JSON report from text, with a readable failure.
-  ::testing::AssertionResult OneReport(const std::string& text, json* out);
 
   // "Trace a gated target": StartGated with a fresh gate in tmp_, waits until goretain's probes
   // are Attached (else fails, both killed), then opens the gate. The target runs from then on.
